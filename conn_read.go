@@ -1,0 +1,209 @@
+package lws
+
+import (
+	"errors"
+
+	"github.com/lws-go/lws/logging"
+	"github.com/lws-go/lws/wsproto"
+	"golang.org/x/sys/unix"
+)
+
+// readBatches bounds how many full reads one readiness event may do, so one
+// busy connection cannot starve the others of its loop.
+const readBatches = 8
+
+// readable reads what the socket has into the loop's shared buffer and
+// consumes it.
+func (c *Conn) readable() {
+	buf := c.loop.rbuf
+	for i := 0; i < readBatches; i++ {
+		n, err := unix.Read(c.fd, buf)
+		if n > 0 {
+			c.consume(buf[:n])
+			if c.state == stateDead || c.rxPaused || c.rxHeld || n < len(buf) {
+				return
+			}
+			continue
+		}
+		switch err {
+		case unix.EAGAIN:
+			return
+		case unix.EINTR:
+			continue
+		case nil: // EOF
+			c.peerGone(nil)
+		default:
+			c.peerGone(err)
+		}
+		return
+	}
+}
+
+// peerGone handles the end of the byte stream from the peer.
+func (c *Conn) peerGone(err error) {
+	if c.shutWR || c.state == stateHTTP && err == nil {
+		c.closeNow()
+		return
+	}
+	if err != nil {
+		c.logInfo("read: %v", err)
+	} else if c.state == stateWS {
+		c.logInfo("peer closed the connection without a close frame")
+	}
+	c.closeNow()
+}
+
+// consume feeds received bytes to the connection's protocol. When reading
+// is paused or held part way, the rest is kept in c.pending.
+func (c *Conn) consume(b []byte) {
+	for len(b) > 0 {
+		if c.state == stateDead || c.shutWR {
+			return
+		}
+		if c.rxPaused || c.rxHeld {
+			c.pending = append(c.pending, b...)
+			return
+		}
+		var n int
+		switch c.state {
+		case stateHTTP:
+			n = c.consumeHTTP(b)
+		case stateWS, stateClosing:
+			n = c.consumeWS(b)
+		default: // draining: input is discarded
+			return
+		}
+		b = b[n:]
+	}
+}
+
+// resumeReading restarts reading after a pause or hold: first what was kept
+// in c.pending (from a posted function, never inside the caller's callback),
+// then the socket.
+func (c *Conn) resumeReading() {
+	if c.rxPaused || c.rxHeld || c.state == stateDead {
+		return
+	}
+	c.updateEvents()
+	if len(c.pending) > 0 {
+		_ = c.loop.ev.Post(c.consumePending)
+	}
+}
+
+func (c *Conn) consumePending() {
+	if c.rxPaused || c.rxHeld || len(c.pending) == 0 {
+		return
+	}
+	p := c.pending
+	c.pending = nil
+	c.consume(p)
+}
+
+// consumeWS runs the frame parser over b once and acts on its event.
+func (c *Conn) consumeWS(b []byte) int {
+	ev, n, err := c.parser.Next(b)
+	if err != nil {
+		c.failProtocol(err)
+		return len(b)
+	}
+	switch ev.Type {
+	case wsproto.EventData:
+		if c.state == stateWS {
+			c.deliver(&ev)
+		}
+	case wsproto.EventControl:
+		c.control(&ev)
+	}
+	return n
+}
+
+// deliver hands a data chunk to OnReceive: split to RxBufferSize pieces, or
+// gathered into whole messages for Protocol.Reassemble.
+func (c *Conn) deliver(ev *wsproto.Event) {
+	p := c.proto
+	if p.Reassemble {
+		if ev.MessageStart {
+			c.msgBinary = ev.Opcode == wsproto.OpBinary
+			if c.msg == nil {
+				c.msg = c.loop.getBuf(len(ev.Payload) + int(ev.FrameRemaining))
+			}
+		}
+		c.msg = c.appendPooled(c.msg, ev.Payload)
+		if !ev.MessageEnd {
+			return
+		}
+		c.rxFinal, c.rxRemaining, c.rxBinary = true, 0, c.msgBinary
+		c.callReceive(c.msg)
+		if c.msg != nil { // the callback may have closed the connection
+			c.loop.putBuf(c.msg)
+			c.msg = nil
+		}
+		return
+	}
+	c.rxBinary = ev.Opcode == wsproto.OpBinary
+	data := ev.Payload
+	if len(data) == 0 {
+		c.rxFinal, c.rxRemaining = ev.MessageEnd, ev.FrameRemaining
+		c.callReceive(data)
+		return
+	}
+	max := p.rxBufferSize()
+	for len(data) > 0 && c.state == stateWS {
+		k := min(len(data), max)
+		piece := data[:k]
+		data = data[k:]
+		c.rxRemaining = ev.FrameRemaining + int64(len(data))
+		c.rxFinal = ev.MessageEnd && len(data) == 0
+		c.callReceive(piece)
+	}
+}
+
+// control handles PING, PONG and CLOSE frames.
+func (c *Conn) control(ev *wsproto.Event) {
+	switch ev.Opcode {
+	case wsproto.OpPing:
+		if c.state == stateWS {
+			c.queueFrame(wsproto.OpPong, true, ev.Payload)
+			c.flush()
+		}
+	case wsproto.OpPong:
+		if c.state == stateWS && c.proto.OnPong != nil {
+			c.callPong(ev.Payload)
+		}
+	case wsproto.OpClose:
+		c.closeCode, c.closeReason = ev.CloseCode, string(ev.CloseReason)
+		if c.state == stateWS {
+			// Echo the peer's close with its code and reason.
+			if ev.CloseCode == wsproto.CloseNoStatus {
+				c.queueFrame(wsproto.OpClose, true, nil)
+			} else {
+				c.queueClose(ev.CloseCode, c.closeReason)
+			}
+		}
+		c.drain()
+	}
+}
+
+// failProtocol fails the connection for a peer's protocol error: a close
+// frame with the error's code, then a lingering close.
+func (c *Conn) failProtocol(err error) {
+	var pe *wsproto.ProtocolError
+	code, reason := wsproto.CloseProtocolError, "protocol error"
+	if errors.As(err, &pe) {
+		code, reason = pe.Code, pe.Reason
+	}
+	c.logInfo("failing connection with %d: %v", code, err)
+	if c.state == stateWS {
+		c.queueClose(code, reason)
+	}
+	if c.closeCode == 0 {
+		c.closeCode, c.closeReason = code, reason
+	}
+	c.drain()
+}
+
+func (c *Conn) logInfo(format string, args ...any) {
+	if logging.Enabled(logging.Info) {
+		logging.Infof("conn %v fd %d: "+format, append([]any{c.remote, c.fd}, args...)...)
+	}
+}

@@ -1,0 +1,290 @@
+package lws
+
+import (
+	"io"
+
+	"github.com/lws-go/lws/wsproto"
+	"golang.org/x/sys/unix"
+)
+
+// WriteMode says what kind of frame Conn.Write sends (libwebsockets' enum
+// libwebsocket_write_protocol).
+type WriteMode uint8
+
+const (
+	// WriteText sends a TEXT frame (LWS_WRITE_TEXT).
+	WriteText WriteMode = iota
+	// WriteBinary sends a BINARY frame (LWS_WRITE_BINARY).
+	WriteBinary
+	// WriteContinuation continues a message started with WriteNoFin
+	// (LWS_WRITE_CONTINUATION).
+	WriteContinuation
+	// WritePing sends a PING with at most 125 bytes (LWS_WRITE_PING).
+	WritePing
+	// WritePong sends an unsolicited PONG (LWS_WRITE_PONG).
+	WritePong
+
+	// WriteNoFin, or-ed into a data mode, leaves the frame without FIN: more
+	// fragments of the message follow (LWS_WRITE_NO_FIN).
+	WriteNoFin WriteMode = 0x80
+)
+
+var modeOpcodes = [...]wsproto.Opcode{
+	WriteText:         wsproto.OpText,
+	WriteBinary:       wsproto.OpBinary,
+	WriteContinuation: wsproto.OpContinuation,
+	WritePing:         wsproto.OpPing,
+	WritePong:         wsproto.OpPong,
+}
+
+// Write sends data as one frame of the given mode (libwebsocket_write). The
+// whole frame is taken: what the socket does not accept now is queued and
+// sent as it drains. It fails with ErrWriteBufferFull (see its policy) when
+// too much is already queued, and with ErrNotEstablished or ErrClosed when
+// the connection cannot send.
+func (c *Conn) Write(data []byte, mode WriteMode) error {
+	switch c.state {
+	case stateWS:
+	case stateHTTP:
+		return ErrNotEstablished
+	default:
+		return ErrClosed
+	}
+	fin := mode&WriteNoFin == 0
+	m := mode &^ WriteNoFin
+	if int(m) >= len(modeOpcodes) {
+		return errBadMode
+	}
+	op := modeOpcodes[m]
+	if op.IsControl() && (len(data) > wsproto.MaxControlPayload || !fin) {
+		return errBadControl
+	}
+	if pending := len(c.out) - c.outOff; pending > 0 && pending+len(data) > c.loop.svc.limits.WriteBufferSize {
+		return ErrWriteBufferFull
+	}
+	c.queueFrame(op, fin, data)
+	c.flush()
+	if c.state == stateDead {
+		return ErrClosed
+	}
+	return nil
+}
+
+// Close starts the closing handshake with code and reason
+// (lws_close_reason and returning -1 from a callback): a close frame is
+// sent, and the connection ends when the peer answers or after
+// Limits.CloseTimeout. On a plain HTTP connection it closes after what is
+// queued has been sent.
+func (c *Conn) Close(code wsproto.CloseCode, reason string) {
+	switch c.state {
+	case stateWS:
+		c.queueClose(code, reason)
+		c.state = stateClosing
+		c.wantWriteable = false
+		c.setDeadline(c.loop.svc.limits.CloseTimeout, c.closeTimedOut)
+		c.flush()
+	case stateHTTP:
+		c.drain()
+	}
+}
+
+// goAway is Shutdown's close for one connection.
+func (c *Conn) goAway() {
+	switch c.state {
+	case stateWS:
+		c.Close(wsproto.CloseGoingAway, "going away")
+	case stateHTTP:
+		if c.file == nil {
+			c.drain()
+		}
+	}
+}
+
+// RequestWriteable asks for one OnWriteable callback as soon as the
+// connection can take more data (libwebsocket_callback_on_writable).
+func (c *Conn) RequestWriteable() {
+	if c.state != stateWS || c.wantWriteable {
+		return
+	}
+	c.wantWriteable = true
+	c.updateEvents()
+}
+
+// queueFrame appends one frame to the output queue, masked for a client.
+func (c *Conn) queueFrame(op wsproto.Opcode, fin bool, payload []byte) {
+	h := wsproto.Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
+	if c.client {
+		h.Masked = true
+		h.Mask = wsproto.NewMaskKey()
+	}
+	size := h.Size()
+	c.reserve(size + len(payload))
+	start := len(c.out)
+	c.out = c.out[:start+size]
+	wsproto.PutHeader(c.out[start:], h)
+	c.out = append(c.out, payload...)
+	if h.Masked {
+		wsproto.Mask(h.Mask, 0, c.out[start+size:])
+	}
+}
+
+// queueClose appends a close frame with code and reason.
+func (c *Conn) queueClose(code wsproto.CloseCode, reason string) {
+	var buf [wsproto.MaxControlPayload]byte
+	c.queueFrame(wsproto.OpClose, true, wsproto.AppendClosePayload(buf[:0], code, reason))
+}
+
+// queueRaw appends bytes (HTTP) to the output queue.
+func (c *Conn) queueRaw(b []byte) {
+	c.reserve(len(b))
+	c.out = append(c.out, b...)
+}
+
+// reserve makes room for n more bytes in the output queue, taking a buffer
+// from the loop's pool when the connection holds none.
+func (c *Conn) reserve(n int) {
+	if c.out == nil {
+		c.out = c.loop.getBuf(n)
+		return
+	}
+	if c.outOff > 0 && c.outOff == len(c.out) {
+		c.out, c.outOff = c.out[:0], 0
+	}
+	if cap(c.out)-len(c.out) >= n {
+		return
+	}
+	if c.outOff > 0 { // compact before growing
+		k := copy(c.out, c.out[c.outOff:])
+		c.out, c.outOff = c.out[:k], 0
+		if cap(c.out)-len(c.out) >= n {
+			return
+		}
+	}
+	c.out = c.growPooled(c.out, n)
+}
+
+// growPooled returns b with room for n more bytes, moving it to a bigger
+// buffer from the loop's pool when needed (the old one goes back).
+func (c *Conn) growPooled(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	grown := c.loop.getBuf(max(2*cap(b), len(b)+n))
+	grown = append(grown, b...)
+	c.loop.putBuf(b)
+	return grown
+}
+
+// appendPooled appends p to b, growing through the loop's pool.
+func (c *Conn) appendPooled(b, p []byte) []byte {
+	return append(c.growPooled(b, len(p)), p...)
+}
+
+// flush writes queued bytes (and the rest of a streamed file) until the
+// socket would block, then watches for writability. On a write error the
+// connection is closed from a posted function, never under the caller's
+// feet.
+func (c *Conn) flush() {
+	for {
+		for c.outOff < len(c.out) {
+			n, err := unix.Write(c.fd, c.out[c.outOff:])
+			if n > 0 {
+				c.outOff += n
+				continue
+			}
+			switch err {
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				c.updateEvents()
+				return
+			default:
+				c.logInfo("write: %v", err)
+				c.outOff = len(c.out)
+				c.state = stateDraining
+				_ = c.loop.ev.Post(c.closeNow)
+				return
+			}
+		}
+		if c.file == nil {
+			break
+		}
+		c.loadFileChunk()
+	}
+	if c.out != nil {
+		c.loop.putBuf(c.out)
+		c.out, c.outOff = nil, 0
+	}
+	if c.state == stateDraining && !c.shutWR {
+		c.lingeringClose()
+		return
+	}
+	c.updateEvents()
+}
+
+// writable handles a writability event: flush the queue, then give the
+// user the OnWriteable they asked for.
+func (c *Conn) writable() {
+	if c.outOff < len(c.out) || c.file != nil {
+		c.flush()
+		if c.outOff < len(c.out) || c.file != nil || c.state == stateDead {
+			return
+		}
+	}
+	if c.wantWriteable && c.state == stateWS {
+		c.wantWriteable = false
+		c.callWriteable()
+	}
+	c.updateEvents()
+}
+
+// drain stops reading input for the protocol, sends what is queued and then
+// closes with a lingering close.
+func (c *Conn) drain() {
+	if c.beginDrain() {
+		c.flush()
+	}
+}
+
+// beginDrain moves to the draining state; the caller flushes.
+func (c *Conn) beginDrain() bool {
+	if c.state == stateDead || c.state == stateDraining {
+		return false
+	}
+	c.state = stateDraining
+	c.wantWriteable = false
+	c.rxPaused, c.rxHeld = false, false
+	c.pending = nil
+	c.setDeadline(c.loop.svc.limits.CloseTimeout, c.closeTimedOut)
+	return true
+}
+
+// lingeringClose shuts our sending side and reads until the peer closes
+// too (or the close deadline passes), so unread input never turns our last
+// bytes into a reset.
+func (c *Conn) lingeringClose() {
+	c.shutWR = true
+	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
+		c.closeNow()
+		return
+	}
+	c.updateEvents()
+}
+
+// loadFileChunk moves the next chunk of a streamed HTTP body into the
+// output queue; at the end of the file it finishes the response.
+func (c *Conn) loadFileChunk() {
+	const chunk = 32 << 10
+	n := int(min(int64(chunk), c.fileLeft))
+	c.reserve(n)
+	start := len(c.out)
+	c.out = c.out[:start+n]
+	k, err := io.ReadFull(c.file, c.out[start:])
+	c.out = c.out[:start+k]
+	c.fileLeft -= int64(k)
+	if err != nil || c.fileLeft <= 0 {
+		c.file.Close()
+		c.file = nil
+		c.endHTTPResponse()
+	}
+}

@@ -1,0 +1,54 @@
+//go:build lwsdebug
+
+package evloop
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// AssertInLoop panics when called off the loop goroutine (lwsdebug builds).
+// Before Run starts (and outside Run, unless external-poll mode claimed a
+// goroutine) there is no loop goroutine and it passes.
+func (l *Loop) AssertInLoop() {
+	g := l.gid.Load()
+	if g == 0 {
+		return
+	}
+	if cur := goid(); cur != g {
+		panic(fmt.Sprintf("evloop: called on goroutine %d, loop goroutine is %d", cur, g))
+	}
+}
+
+// enterLoop records the goroutine running Run.
+func (l *Loop) enterLoop() { l.gid.Store(goid()) }
+
+// leaveLoop forgets it when Run returns.
+func (l *Loop) leaveLoop() { l.gid.Store(0) }
+
+// claimLoop makes the first goroutine calling ServiceFD / ServiceTimers the
+// loop goroutine (external-poll mode), and asserts it afterwards.
+func (l *Loop) claimLoop() {
+	if l.gid.CompareAndSwap(0, goid()) {
+		return
+	}
+	l.AssertInLoop()
+}
+
+// goid parses the current goroutine id from "goroutine 123 [running]:".
+func goid() int64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	const prefix = "goroutine "
+	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
+		panic("evloop: cannot parse goroutine id")
+	}
+	var id int64
+	for _, c := range b[len(prefix):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
+}

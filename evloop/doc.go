@@ -1,0 +1,31 @@
+// Package evloop is the non-blocking service loop under lws.
+//
+// Ownership rule: all state of a registered fd is touched only by the loop
+// goroutine that owns it; other goroutines Post functions to it.
+//
+// The loop goroutine is the goroutine inside Loop.Run (or, in external-poll
+// mode, the goroutine that calls ServiceFD / ServiceTimers). Add, Modify,
+// Remove, AfterFunc, Timer.Stop and Timer.Reset are called from there (or
+// before Run starts); Post and Stop are safe from any goroutine. A build with
+// the lwsdebug tag makes Loop.AssertInLoop panic off the loop goroutine.
+//
+// What the package owns:
+//
+//   - the poller: epoll (level-triggered) on Linux, poll(2) on other unix
+//     systems and on Linux when Config.ForcePoll is set, or no poller at all
+//     when Config.External is set, in which case every change of interest is
+//     forwarded to the user's own poll loop (libwebsockets' ADD_POLL_FD,
+//     DEL_POLL_FD, SET_MODE_POLL_FD and CLEAR_MODE_POLL_FD notifications) and
+//     the user calls ServiceFD, ServiceTimers and NextTimeout;
+//   - the fd table: a preallocated fd-indexed slot array (Table), sized once
+//     from RLIMIT_NOFILE by TableSize and capped by DefaultTableCap, shared by
+//     all loops of a service, each slot touched only by its owning loop;
+//   - the wake-up and posted queue: an eventfd on Linux, a non-blocking pipe
+//     elsewhere, written at most once per burst of posts, and a FIFO queue of
+//     funcs run on the loop goroutine;
+//   - timers: a min-heap of *Timer serviced by the loop, with no goroutine per
+//     timer; the poll timeout is the next deadline.
+//
+// evloop holds no protocol logic. It imports only the standard library and
+// golang.org/x/sys/unix, and must not import any other package of this module.
+package evloop

@@ -1,0 +1,98 @@
+//go:build linux
+
+package evloop
+
+import "golang.org/x/sys/unix"
+
+const (
+	epollInitEvents = 128
+	epollMaxEvents  = 4096
+)
+
+// EventsToEpoll converts the interest in ev to epoll event bits:
+// EPOLLIN|EPOLLRDHUP for Readable, EPOLLOUT for Writable (level-triggered).
+func EventsToEpoll(ev Events) uint32 {
+	var e uint32
+	if ev&Readable != 0 {
+		e |= unix.EPOLLIN | unix.EPOLLRDHUP
+	}
+	if ev&Writable != 0 {
+		e |= unix.EPOLLOUT
+	}
+	return e
+}
+
+// EpollToEvents converts epoll revents to Events.
+func EpollToEvents(e uint32) Events {
+	var ev Events
+	if e&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
+		ev |= Readable
+	}
+	if e&unix.EPOLLOUT != 0 {
+		ev |= Writable
+	}
+	if e&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		ev |= Hangup
+	}
+	if e&unix.EPOLLERR != 0 {
+		ev |= Error
+	}
+	return ev
+}
+
+type epollPoller struct {
+	epfd   int
+	events []unix.EpollEvent // reused by every wait
+}
+
+func newEpollPoller() (*epollPoller, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	return &epollPoller{epfd: fd, events: make([]unix.EpollEvent, epollInitEvents)}, nil
+}
+
+func (p *epollPoller) fd() int { return p.epfd }
+
+func (p *epollPoller) ctl(op, fd int, ev Events) error {
+	e := unix.EpollEvent{Events: EventsToEpoll(ev), Fd: int32(fd)}
+	return unix.EpollCtl(p.epfd, op, fd, &e)
+}
+
+func (p *epollPoller) add(fd int, ev Events) error { return p.ctl(unix.EPOLL_CTL_ADD, fd, ev) }
+
+func (p *epollPoller) modify(fd int, _, ev Events) error { return p.ctl(unix.EPOLL_CTL_MOD, fd, ev) }
+
+func (p *epollPoller) remove(fd int, _ Events) error {
+	err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	if err == unix.ENOENT || err == unix.EBADF {
+		// Already closed by the user: the kernel dropped it.
+		return nil
+	}
+	return err
+}
+
+func (p *epollPoller) wait(timeoutMs int, buf []readyEvent) ([]readyEvent, error) {
+	n, err := unix.EpollWait(p.epfd, p.events, timeoutMs)
+	if err != nil {
+		return buf, err
+	}
+	for i := range n {
+		e := &p.events[i]
+		buf = append(buf, readyEvent{fd: e.Fd, ev: EpollToEvents(e.Events)})
+	}
+	if n == len(p.events) && n < epollMaxEvents {
+		p.events = make([]unix.EpollEvent, 2*n)
+	}
+	return buf, nil
+}
+
+func (p *epollPoller) close() error {
+	if p.epfd < 0 {
+		return nil
+	}
+	err := unix.Close(p.epfd)
+	p.epfd = -1
+	return err
+}

@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package evloop
+
+func newInternalPoller(bool) (poller, error) {
+	return newPollPoller(), nil
+}

@@ -1,0 +1,128 @@
+package evloop
+
+import (
+	"math"
+	"os"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultTableCap is the most slots SizeTable gives, whatever the rlimit:
+// a soft limit of 1e9 must not allocate gigabytes.
+const DefaultTableCap = 1 << 20
+
+// fallbackOpenFDs is assumed in use when /proc/self/fd cannot be read.
+const fallbackOpenFDs = 16
+
+// Sizing is how a service sizes its connection table from RLIMIT_NOFILE
+// (the seed's "Maximum number of connections").
+type Sizing struct {
+	// Soft is the soft RLIMIT_NOFILE.
+	Soft uint64
+	// Open is the number of fds already open at start.
+	Open int
+	// TableSize is the number of slots: the table is indexed by fd, so it
+	// covers every fd number below the soft limit, capped at
+	// DefaultTableCap.
+	TableSize int
+	// MaxConns is how many connections fit: the soft limit minus the fds
+	// already in use, capped by the caller's max (when > 0) and by
+	// TableSize.
+	MaxConns int
+}
+
+// SizeTable reads RLIMIT_NOFILE and the open fds (counted in
+// /proc/self/fd, or assumed to be 16 where that is unavailable) and sizes
+// the table; max > 0 caps the connection count.
+func SizeTable(max int) (Sizing, error) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return Sizing{}, err
+	}
+	return sizeTable(max, uint64(rl.Cur), openFDCount()), nil
+}
+
+// sizeTable is SizeTable with the limit and open count injected.
+func sizeTable(max int, soft uint64, open int) Sizing {
+	open = min(max0(open), math.MaxInt32)
+	table := min(soft, DefaultTableCap)
+	conns := uint64(0)
+	if soft > uint64(open) {
+		conns = soft - uint64(open)
+	}
+	conns = min(conns, table)
+	if max > 0 {
+		conns = min(conns, uint64(max))
+	}
+	return Sizing{Soft: soft, Open: open, TableSize: int(table), MaxConns: int(conns)}
+}
+
+func max0(n int) int {
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+// openFDCount counts the fds open in this process, not counting the one
+// used to read the directory.
+func openFDCount() int {
+	for _, dir := range [...]string{"/proc/self/fd", "/dev/fd"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil || len(ents) == 0 {
+			continue
+		}
+		return len(ents) - 1
+	}
+	return fallbackOpenFDs
+}
+
+// slot is one fd's entry. owner is the id of the loop that registered the
+// fd (0 = free); it is claimed with a CAS and released with a store, which
+// orders the plain fields between loops sharing a table. h, gen and ev are
+// touched only by the owner.
+type slot struct {
+	h     Handler
+	owner atomic.Uint32
+	gen   uint16 // bumped at every Add, to skip stale events in a batch
+	ev    uint16 // registered interest
+}
+
+// Table is the fd-indexed slot array shared by all loops of a service. It is
+// allocated once; a slot is touched only by the loop that owns its fd.
+type Table struct {
+	slots []slot
+	n     atomic.Int64
+}
+
+// NewTable allocates a table for fds 0..size-1.
+func NewTable(size int) *Table {
+	if size < 0 {
+		size = 0
+	}
+	return &Table{slots: make([]slot, size)}
+}
+
+// Size is the number of slots: fds >= Size are refused with ErrTableFull.
+func (t *Table) Size() int { return len(t.slots) }
+
+// Len is the number of registered fds across all loops (safe from any goroutine).
+func (t *Table) Len() int { return int(t.n.Load()) }
+
+// Get returns the handler registered for fd, or nil. Call it from the loop
+// goroutine that owns fd.
+func (t *Table) Get(fd int) Handler {
+	if fd < 0 || fd >= len(t.slots) {
+		return nil
+	}
+	s := &t.slots[fd]
+	if s.owner.Load() == 0 {
+		return nil
+	}
+	return s.h
+}
+
+// MemoryBytes is the size of the slot array in bytes.
+func (t *Table) MemoryBytes() int { return len(t.slots) * int(unsafe.Sizeof(slot{})) }

@@ -1,0 +1,191 @@
+package lws
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/lws-go/lws/httpd"
+)
+
+// httpState is what a connection holds while it speaks plain HTTP.
+type httpState struct {
+	parser httpd.Parser
+	skip   int64 // request body bytes still to discard
+}
+
+func newHTTPState(l Limits) *httpState {
+	h := &httpState{}
+	h.parser.Reset(httpd.Limits{MaxHeaderBytes: l.MaxHeaderBytes})
+	return h
+}
+
+// HTTPRequest is a plain HTTP request being answered
+// (libwebsockets' LWS_CALLBACK_HTTP). Respond, ServeFile or Error answer it;
+// one of them must be called before the handler returns, else the request
+// gets 404.
+type HTTPRequest struct {
+	*httpd.Request
+	conn      *Conn
+	responded bool
+}
+
+// Conn is the connection the request arrived on.
+func (r *HTTPRequest) Conn() *Conn { return r.conn }
+
+// Respond answers with status, content type and body.
+func (r *HTTPRequest) Respond(status int, contentType string, body []byte) {
+	if r.responded {
+		return
+	}
+	r.responded = true
+	c := r.conn
+	c.queueRaw(httpd.AppendResponseHead(nil, status, contentType, int64(len(body)), c.keepAlive))
+	if r.Method != "HEAD" {
+		c.queueRaw(body)
+	}
+	c.endHTTPResponse()
+	c.flush()
+}
+
+// ServeFile answers with the file urlPath names under root, streamed as the
+// socket drains; escapes from root and missing files get 403 or 404.
+func (r *HTTPRequest) ServeFile(root, urlPath string) {
+	if r.responded {
+		return
+	}
+	f, size, ctype, status := httpd.OpenStatic(root, urlPath)
+	if f == nil {
+		r.Error(status)
+		return
+	}
+	r.responded = true
+	c := r.conn
+	c.queueRaw(httpd.AppendResponseHead(nil, 200, ctype, size, c.keepAlive))
+	if r.Method == "HEAD" || size == 0 {
+		f.Close()
+		c.endHTTPResponse()
+	} else {
+		c.file, c.fileLeft = f, size
+	}
+	c.flush()
+}
+
+// Error answers with an error status and a short body, and closes the
+// connection after it.
+func (r *HTTPRequest) Error(status int) {
+	if r.responded {
+		return
+	}
+	r.responded = true
+	r.conn.respondError(status, "")
+}
+
+// consumeHTTP feeds bytes to the request parser and answers complete
+// requests; an upgrade request moves the connection to WebSocket.
+func (c *Conn) consumeHTTP(b []byte) int {
+	h := c.http
+	if h.skip > 0 {
+		k := int(min(h.skip, int64(len(b))))
+		h.skip -= int64(k)
+		return k
+	}
+	n, done, err := h.parser.Feed(b)
+	if err != nil {
+		status := 400
+		var he *httpd.Error
+		if errors.As(err, &he) {
+			status = he.Status
+		}
+		c.logInfo("bad HTTP request: %v", err)
+		c.respondError(status, "")
+		return len(b)
+	}
+	if !done {
+		return len(b)
+	}
+	req := h.parser.Request()
+	if req.Header.HasToken("upgrade", "websocket") {
+		c.upgrade(req)
+		return n
+	}
+	if req.Chunked {
+		c.respondError(411, "chunked request bodies are not accepted")
+		return len(b)
+	}
+	if req.ContentLength > 0 {
+		h.skip = req.ContentLength
+	}
+	c.serveHTTP(req)
+	return n
+}
+
+// serveHTTP answers one plain request; reading stops until the response is
+// complete so pipelined requests are answered in order.
+func (c *Conn) serveHTTP(req *httpd.Request) {
+	c.clearDeadline()
+	c.keepAlive = req.KeepAlive && !c.loop.svc.closing.Load()
+	c.rxHeld = true
+	r := &HTTPRequest{Request: req, conn: c}
+	svc := c.loop.svc
+	switch {
+	case svc.cfg.HTTP != nil:
+		c.callHTTP(r)
+	case req.Method != "GET" && req.Method != "HEAD":
+		r.Error(405)
+	case svc.cfg.DocumentRoot != "":
+		r.ServeFile(svc.cfg.DocumentRoot, req.Path)
+	}
+	if !r.responded && c.state == stateHTTP {
+		r.Error(404)
+	}
+}
+
+// endHTTPResponse runs when a response is fully queued: read the next
+// request on a kept-alive connection, or close after the flush.
+func (c *Conn) endHTTPResponse() {
+	if c.state != stateHTTP {
+		return
+	}
+	if !c.keepAlive || c.loop.svc.closing.Load() {
+		c.beginDrain()
+		return
+	}
+	c.http.parser.Reset(httpd.Limits{MaxHeaderBytes: c.loop.svc.limits.MaxHeaderBytes})
+	c.rxHeld = false
+	c.setDeadline(c.loop.svc.limits.HandshakeTimeout, c.handshakeTimedOut)
+	c.resumeReading()
+}
+
+// respondError answers with an error status and closes after it.
+func (c *Conn) respondError(status int, msg string, extra ...httpd.Field) {
+	if c.state != stateHTTP {
+		return
+	}
+	if msg == "" {
+		msg = httpd.StatusText(status)
+	}
+	body := "<html><body><h1>" + strconv.Itoa(status) + " " + httpd.StatusText(status) + "</h1><p>" + htmlEscape(msg) + "</p></body></html>\n"
+	c.keepAlive = false
+	c.queueRaw(httpd.AppendResponseHead(nil, status, "text/html; charset=utf-8", int64(len(body)), false, extra...))
+	c.queueRaw([]byte(body))
+	c.drain()
+}
+
+func htmlEscape(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '&':
+			b = append(b, "&amp;"...)
+		case '"':
+			b = append(b, "&quot;"...)
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,25 @@
+// Package logging is the libwebsockets log mask for lws: a set of levels as
+// bits (with libwebsockets' values, LLL_ERR = 1 ... LLL_USER = 1024), a
+// global mask that says which are on, and an emitter that receives each line.
+//
+//	libwebsockets                 this package
+//	lws_set_log_level(mask, fn)   SetLogLevel(mask, emit)  (nil emit keeps the current one)
+//	lwsl_err/warn/notice/...      Errf, Warnf, Noticef, Infof, Debugf, Logf
+//	lwsl_emit_syslog              NewSyslogEmitter, NewSyslogEmitterTo
+//	(internal stderr emitter)     EmitStderr, NewWriterEmitter
+//
+// The default mask is Err|Warn|Notice and the default emitter is EmitStderr.
+// A disabled level costs one atomic load: the logging functions check the
+// mask before formatting, so a call with a disabled level neither formats
+// nor allocates (as long as its arguments need no boxing: constants and
+// pointers do not; see TestDisabledNoAlloc).
+//
+// For Go programs that log through log/slog there are adapters both ways:
+// [SlogEmitter] sends lws lines into a *slog.Logger, and [NewSlogHandler]
+// is a slog.Handler that writes slog records as lws log lines, under the
+// same mask. Do not connect both to each other, or a line loops forever.
+//
+// All functions are safe for concurrent use; emitters must be too. The
+// package imports only the standard library and no other package of this
+// module.
+package logging

@@ -1,0 +1,155 @@
+package logging
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// Level is a log level, one bit of the log mask. A mask of several levels is
+// also a Level. The values are libwebsockets' LLL_* constants.
+type Level uint32
+
+// The levels, as in libwebsockets (LLL_ERR ... LLL_USER).
+const (
+	Err     Level = 1 << iota // LLL_ERR: errors
+	Warn                      // LLL_WARN: warnings
+	Notice                    // LLL_NOTICE: notable events, on by default
+	Info                      // LLL_INFO: informational, off by default
+	Debug                     // LLL_DEBUG: debugging
+	Parser                    // LLL_PARSER: protocol parser detail
+	Header                    // LLL_HEADER: HTTP headers
+	Ext                       // LLL_EXT: extensions
+	Client                    // LLL_CLIENT: client connections
+	Latency                   // LLL_LATENCY: latency measurements
+	User                      // LLL_USER: the application's own lines
+
+	// All is every defined level.
+	All = Err | Warn | Notice | Info | Debug | Parser | Header | Ext | Client | Latency | User
+	// DefaultMask is the mask in effect until SetLogLevel is called.
+	DefaultMask = Err | Warn | Notice
+)
+
+var levelNames = [...]string{"ERR", "WARN", "NOTICE", "INFO", "DEBUG", "PARSER", "HEADER", "EXT", "CLIENT", "LATENCY", "USER"}
+
+// String returns the libwebsockets name of a level ("ERR", "NOTICE"); a mask
+// of several levels gives the names joined by '|', bits without a name are
+// shown in hex, and 0 gives "0".
+func (l Level) String() string {
+	if l != 0 && l&(l-1) == 0 && l <= User {
+		for i := range levelNames {
+			if l == 1<<i {
+				return levelNames[i]
+			}
+		}
+	}
+	if l == 0 {
+		return "0"
+	}
+	var b strings.Builder
+	for i := range levelNames {
+		if l&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte('|')
+			}
+			b.WriteString(levelNames[i])
+		}
+	}
+	if rest := l &^ All; rest != 0 {
+		if b.Len() > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString("0x")
+		b.WriteString(strconv.FormatUint(uint64(rest), 16))
+	}
+	return b.String()
+}
+
+// Emitter receives each enabled log line, without a trailing newline, with
+// the single level it was logged at. It is called on the goroutine that
+// logged and must be safe for concurrent use.
+type Emitter func(level Level, line string)
+
+var (
+	mask    atomic.Uint32
+	emitter atomic.Pointer[Emitter]
+)
+
+func init() {
+	mask.Store(uint32(DefaultMask))
+	e := Emitter(EmitStderr)
+	emitter.Store(&e)
+}
+
+// SetLogLevel sets the mask of enabled levels and, if emit is not nil, the
+// emitter (lws_set_log_level). A nil emit leaves the emitter as it is.
+func SetLogLevel(m Level, emit Emitter) {
+	if emit != nil {
+		emitter.Store(&emit)
+	}
+	mask.Store(uint32(m))
+}
+
+// LogLevel returns the current mask.
+func LogLevel() Level { return Level(mask.Load()) }
+
+// Enabled reports whether any level of l is enabled in the mask. It is one
+// atomic load and inlines, so guarding expensive argument computation with
+// it costs nothing measurable.
+func Enabled(l Level) bool { return mask.Load()&uint32(l) != 0 }
+
+// Errf logs at Err (lwsl_err). Formatting is as fmt.Sprintf; one trailing
+// newline is dropped.
+func Errf(format string, args ...any) {
+	if Enabled(Err) {
+		output(Err, format, args)
+	}
+}
+
+// Warnf logs at Warn (lwsl_warn).
+func Warnf(format string, args ...any) {
+	if Enabled(Warn) {
+		output(Warn, format, args)
+	}
+}
+
+// Noticef logs at Notice (lwsl_notice).
+func Noticef(format string, args ...any) {
+	if Enabled(Notice) {
+		output(Notice, format, args)
+	}
+}
+
+// Infof logs at Info (lwsl_info).
+func Infof(format string, args ...any) {
+	if Enabled(Info) {
+		output(Info, format, args)
+	}
+}
+
+// Debugf logs at Debug (lwsl_debug).
+func Debugf(format string, args ...any) {
+	if Enabled(Debug) {
+		output(Debug, format, args)
+	}
+}
+
+// Logf logs at level l (Parser, Header, Ext, Client, Latency, User, or any
+// of the above). If l has several bits, the line is emitted once, at the
+// most severe enabled one.
+func Logf(l Level, format string, args ...any) {
+	if Enabled(l) {
+		output(l&Level(mask.Load()), format, args)
+	}
+}
+
+func output(l Level, format string, args []any) {
+	emit(l&-l, fmt.Sprintf(format, args...)) // lowest set bit: the most severe level
+}
+
+// emit sends a finished line to the current emitter.
+func emit(l Level, line string) {
+	line = strings.TrimSuffix(line, "\n")
+	(*emitter.Load())(l, line)
+}

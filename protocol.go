@@ -1,0 +1,58 @@
+package lws
+
+import "github.com/lws-go/lws/wsproto"
+
+// DefaultRxBufferSize is the most bytes one OnReceive call carries when a
+// Protocol does not set RxBufferSize.
+const DefaultRxBufferSize = 4096
+
+// Protocol is a WebSocket subprotocol and its callbacks (libwebsockets'
+// struct libwebsocket_protocols). Every callback runs on the connection's
+// loop goroutine; a nil callback does nothing.
+type Protocol struct {
+	// Name is the subprotocol name matched against Sec-WebSocket-Protocol.
+	Name string
+
+	// RxBufferSize is the most bytes delivered per OnReceive call; a larger
+	// frame arrives in several pieces. Default DefaultRxBufferSize.
+	RxBufferSize int
+
+	// Reassemble delivers whole messages: OnReceive is called once per
+	// message with all its bytes. MaxMessageSize (or Limits.MaxMessageSize)
+	// caps the message; a larger one is closed with 1009.
+	Reassemble bool
+
+	// MaxMessageSize overrides Limits.MaxMessageSize for this protocol.
+	MaxMessageSize int64
+
+	// OnEstablished runs when the handshake completed
+	// (LWS_CALLBACK_ESTABLISHED).
+	OnEstablished func(c *Conn)
+
+	// OnReceive gets received data (LWS_CALLBACK_RECEIVE). data is valid only
+	// until the callback returns.
+	OnReceive func(c *Conn, data []byte)
+
+	// OnWriteable runs once after each Conn.RequestWriteable, when the
+	// connection can take more data (LWS_CALLBACK_SERVER_WRITEABLE).
+	OnWriteable func(c *Conn)
+
+	// OnTimer runs when the timer set by Conn.SetTimer expires
+	// (LWS_CALLBACK_TIMER).
+	OnTimer func(c *Conn)
+
+	// OnPong gets the payload of a PONG (valid until return).
+	OnPong func(c *Conn, payload []byte)
+
+	// OnClosed runs once when an established connection is gone
+	// (LWS_CALLBACK_CLOSED). code and reason are what the peer sent, or
+	// CloseAbnormal when the connection ended without a close frame.
+	OnClosed func(c *Conn, code wsproto.CloseCode, reason string)
+}
+
+func (p *Protocol) rxBufferSize() int {
+	if p.RxBufferSize > 0 {
+		return p.RxBufferSize
+	}
+	return DefaultRxBufferSize
+}

@@ -1,0 +1,342 @@
+package lws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lws-go/lws/evloop"
+	"github.com/lws-go/lws/logging"
+	"golang.org/x/sys/unix"
+)
+
+// Service is a running set of service loops with their connections
+// (libwebsockets' struct libwebsocket_context).
+type Service struct {
+	cfg    Config
+	limits Limits
+	table  *evloop.Table
+	loops  []*serviceLoop
+	ln     *listener // nil for a client-only service
+	// maxConns is how many connections may be open at once
+	maxConns int
+	rr     atomic.Uint32
+
+	live     atomic.Int64 // connections in the table
+	closing  atomic.Bool
+	drained  chan struct{} // closed when live reaches 0 during Shutdown
+	drainOne sync.Once
+
+	runOnce sync.Once
+	running sync.WaitGroup
+	started atomic.Bool
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// serviceLoop is one service loop with what its connections share.
+type serviceLoop struct {
+	svc       *Service
+	ev        *evloop.Loop
+	rbuf      []byte   // shared read buffer: connections hold no read buffer
+	free      [][]byte // recycled output and reassembly buffers
+	freeBytes int      // their total capacity, at most maxPoolBytes
+	conns     connList // every connection owned by this loop
+	index     int
+}
+
+const (
+	readBufferSize    = 64 << 10
+	maxPooledBuffer   = 4 << 20
+	maxPooledBuffers  = 256
+	maxPoolBytes      = 16 << 20
+	minWriteBufferCap = 4 << 10
+)
+
+// New creates a service: it sizes the connection table, creates the loops
+// and, when cfg.Addr is set, the listening socket. Run services it.
+func New(cfg Config) (*Service, error) {
+	s := &Service{cfg: cfg, limits: cfg.Limits.withDefaults(), drained: make(chan struct{})}
+	sz, err := evloop.SizeTable(cfg.MaxConns)
+	if err != nil {
+		return nil, fmt.Errorf("lws: sizing connection table: %w", err)
+	}
+	s.table = evloop.NewTable(sz.TableSize)
+	s.maxConns = sz.MaxConns
+	logging.Noticef("connection table: %d slots, %d bytes; up to %d connections (RLIMIT_NOFILE soft limit %d, %d fds in use)",
+		sz.TableSize, s.table.MemoryBytes(), sz.MaxConns, sz.Soft, sz.Open)
+
+	n := cfg.Loops
+	if n <= 0 {
+		n = 1
+	}
+	if cfg.External != nil && n != 1 {
+		return nil, errors.New("lws: an external poll loop drives exactly one service loop")
+	}
+	for i := 0; i < n; i++ {
+		ev, err := evloop.New(evloop.Config{Table: s.table, External: cfg.External})
+		if err != nil {
+			s.closeLoops()
+			return nil, fmt.Errorf("lws: creating service loop: %w", err)
+		}
+		s.loops = append(s.loops, &serviceLoop{svc: s, ev: ev, rbuf: make([]byte, readBufferSize), index: i})
+	}
+	if cfg.Addr != "" {
+		ln, err := listen(cfg.Addr)
+		if err != nil {
+			s.closeLoops()
+			return nil, err
+		}
+		ln.loop = s.loops[0]
+		if err := s.loops[0].ev.Add(ln.fd, ln, evloop.Readable); err != nil {
+			unix.Close(ln.fd)
+			s.closeLoops()
+			return nil, fmt.Errorf("lws: registering listener: %w", err)
+		}
+		s.ln = ln
+		logging.Noticef("listening on %s", ln.addr)
+	}
+	return s, nil
+}
+
+// Addr is the listening address, or nil for a client-only service.
+func (s *Service) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.addr
+}
+
+// Port is the listening TCP port, or 0.
+func (s *Service) Port() int {
+	if s.ln == nil {
+		return 0
+	}
+	return s.ln.addr.Port
+}
+
+// Run services the loops until Close or Shutdown: loop 0 runs on the calling
+// goroutine, the others on goroutines of their own. It returns nil after a
+// clean stop. With Config.External there is nothing to run: the caller's
+// loop calls ServiceFD and ServiceTimers instead.
+func (s *Service) Run() error {
+	if s.cfg.External != nil {
+		return errors.New("lws: Run with an external poll loop; call ServiceFD and ServiceTimers instead")
+	}
+	if !s.started.CompareAndSwap(false, true) {
+		return errors.New("lws: Run called twice")
+	}
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return ErrServiceClosed
+	}
+	s.running.Add(len(s.loops))
+	s.closeMu.Unlock()
+	errs := make([]error, len(s.loops))
+	for i := 1; i < len(s.loops); i++ {
+		go func(i int) {
+			defer s.running.Done()
+			errs[i] = s.loops[i].ev.Run()
+		}(i)
+	}
+	errs[0] = s.loops[0].ev.Run()
+	s.running.Done()
+	s.running.Wait()
+	return errors.Join(errs...)
+}
+
+// Post runs f on service loop 0. Safe from any goroutine.
+func (s *Service) Post(f func()) error {
+	if err := s.loops[0].ev.Post(f); err != nil {
+		return ErrServiceClosed
+	}
+	return nil
+}
+
+// RequestWriteableAll asks for one OnWriteable callback on every established
+// connection of protocol p (libwebsocket_callback_on_writable_all_protocol).
+// Safe from any goroutine.
+func (s *Service) RequestWriteableAll(p *Protocol) {
+	for _, l := range s.loops {
+		l := l
+		_ = l.ev.Post(func() {
+			for c := l.conns.head; c != nil; c = c.next {
+				if c.proto == p && c.state == stateWS {
+					c.RequestWriteable()
+				}
+			}
+		})
+	}
+}
+
+// Connections is the number of connections currently in the table.
+func (s *Service) Connections() int { return int(s.live.Load()) }
+
+// TableSize is the number of slots of the connection table.
+func (s *Service) TableSize() int { return s.table.Size() }
+
+// MaxConns is how many connections the service accepts at once: the fd
+// limit less the fds in use at start, capped by Config.MaxConns.
+func (s *Service) MaxConns() int { return s.maxConns }
+
+// ServiceFD services one descriptor reported ready by an external poll loop,
+// then due timers and posted work (libwebsocket_service_fd).
+func (s *Service) ServiceFD(fd int, ev evloop.Events) { s.loops[0].ev.ServiceFD(fd, ev) }
+
+// ServiceTimers runs due timers and posted work; an external poll loop calls
+// it when its poll times out.
+func (s *Service) ServiceTimers() { s.loops[0].ev.ServiceTimers() }
+
+// NextTimeout is how long an external poll loop may sleep before calling
+// ServiceTimers: -1 for no timer, 0 when work is pending.
+func (s *Service) NextTimeout() time.Duration { return s.loops[0].ev.NextTimeout() }
+
+// Close stops the service at once: every connection is closed without a
+// close handshake, the listener is closed and Run returns. Safe from any
+// goroutine; later calls do nothing.
+func (s *Service) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	running := s.started.Load()
+	s.closeMu.Unlock()
+	s.closing.Store(true)
+
+	if running {
+		for _, l := range s.loops {
+			l := l
+			if err := l.ev.Post(func() { l.closeAll(); l.ev.Stop() }); err != nil {
+				l.ev.Stop()
+			}
+		}
+		s.running.Wait()
+	} else {
+		for _, l := range s.loops {
+			l.closeAll()
+		}
+	}
+	if s.ln != nil {
+		unix.Close(s.ln.fd)
+	}
+	s.closeLoops()
+	return nil
+}
+
+// Shutdown stops accepting, sends close 1001 "going away" to every
+// WebSocket connection and closes plain HTTP ones, then waits until every
+// connection is gone or ctx ends, and finally closes the service as Close
+// does. It returns ctx's error when connections were still open at its end.
+func (s *Service) Shutdown(ctx context.Context) error {
+	if !s.closing.CompareAndSwap(false, true) {
+		return s.Close()
+	}
+	for _, l := range s.loops {
+		l := l
+		_ = l.ev.Post(func() {
+			if s.ln != nil && s.ln.loop == l {
+				s.ln.stop()
+			}
+			for c := l.conns.head; c != nil; {
+				next := c.next
+				c.goAway()
+				c = next
+			}
+			s.checkDrained()
+		})
+	}
+	var err error
+	select {
+	case <-s.drained:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.Close()
+	return err
+}
+
+func (s *Service) checkDrained() {
+	if s.closing.Load() && s.live.Load() == 0 {
+		s.drainOne.Do(func() { close(s.drained) })
+	}
+}
+
+func (s *Service) closeLoops() {
+	for _, l := range s.loops {
+		l.ev.Close()
+	}
+}
+
+// loopFor picks the loop a new connection goes to.
+func (s *Service) loopFor() *serviceLoop {
+	if len(s.loops) == 1 {
+		return s.loops[0]
+	}
+	return s.loops[int(s.rr.Add(1))%len(s.loops)]
+}
+
+// closeAll closes every connection of the loop at once.
+func (l *serviceLoop) closeAll() {
+	for c := l.conns.head; c != nil; {
+		next := c.next
+		c.closeNow()
+		c = next
+	}
+}
+
+func (l *serviceLoop) getBuf(n int) []byte {
+	for i := len(l.free) - 1; i >= 0; i-- {
+		if cap(l.free[i]) >= n {
+			b := l.free[i]
+			l.freeBytes -= cap(b)
+			l.free[i] = l.free[len(l.free)-1]
+			l.free[len(l.free)-1] = nil
+			l.free = l.free[:len(l.free)-1]
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, max(n, minWriteBufferCap))
+}
+
+func (l *serviceLoop) putBuf(b []byte) {
+	if cap(b) > maxPooledBuffer || len(l.free) >= maxPooledBuffers || l.freeBytes+cap(b) > maxPoolBytes {
+		return
+	}
+	l.freeBytes += cap(b)
+	l.free = append(l.free, b[:0])
+}
+
+// connList is an intrusive doubly linked list of a loop's connections.
+type connList struct {
+	head *Conn
+	n    int
+}
+
+func (cl *connList) add(c *Conn) {
+	c.prev, c.next = nil, cl.head
+	if cl.head != nil {
+		cl.head.prev = c
+	}
+	cl.head = c
+	cl.n++
+}
+
+func (cl *connList) remove(c *Conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else if cl.head == c {
+		cl.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	}
+	c.prev, c.next = nil, nil
+	cl.n--
+}
