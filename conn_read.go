@@ -13,8 +13,18 @@ import (
 const readBatches = 8
 
 // readable reads what the socket has into the loop's shared buffer and
-// consumes it.
+// consumes it. Replies written while consuming one batch of reads go out
+// in one write at its end.
 func (c *Conn) readable() {
+	c.inRead = true
+	c.readBatch()
+	c.inRead = false
+	if c.state != stateDead && c.outOff < len(c.out) {
+		c.flush()
+	}
+}
+
+func (c *Conn) readBatch() {
 	buf := c.loop.rbuf
 	for i := 0; i < readBatches; i++ {
 		n, err := unix.Read(c.fd, buf)
@@ -164,7 +174,7 @@ func (c *Conn) control(ev *wsproto.Event) {
 	case wsproto.OpPing:
 		if c.state == stateWS {
 			c.queueFrame(wsproto.OpPong, true, ev.Payload)
-			c.flush()
+			c.flushUnlessReading()
 		}
 	case wsproto.OpPong:
 		if c.state == stateWS && c.proto.OnPong != nil {

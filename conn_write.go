@@ -63,11 +63,20 @@ func (c *Conn) Write(data []byte, mode WriteMode) error {
 		return ErrWriteBufferFull
 	}
 	c.queueFrame(op, fin, data)
-	c.flush()
+	c.flushUnlessReading()
 	if c.state == stateDead {
 		return ErrClosed
 	}
 	return nil
+}
+
+// flushUnlessReading sends queued bytes now, or at the end of the read
+// batch being consumed, so the replies to many frames of one read leave in
+// one write.
+func (c *Conn) flushUnlessReading() {
+	if !c.inRead {
+		c.flush()
+	}
 }
 
 // Close starts the closing handshake with code and reason

@@ -24,7 +24,7 @@ type Service struct {
 	ln     *listener // nil for a client-only service
 	// maxConns is how many connections may be open at once
 	maxConns int
-	rr     atomic.Uint32
+	rr       atomic.Uint32
 
 	live     atomic.Int64 // connections in the table
 	closing  atomic.Bool
