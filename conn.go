@@ -69,7 +69,7 @@ type Conn struct {
 	out           []byte // queued bytes, out[outOff:] unsent
 	outOff        int
 	wantWriteable bool
-	inRead        bool // inside readable: writes are queued and flushed once at its end
+	inRead        bool     // inside readable: writes are queued and flushed once at its end
 	file          *os.File // HTTP body being streamed
 	fileLeft      int64
 	keepAlive     bool // after the streamed HTTP body: read the next request
