@@ -198,7 +198,8 @@ func (s *Service) NextTimeout() time.Duration { return s.loops[0].ev.NextTimeout
 
 // Close stops the service at once: every connection is closed without a
 // close handshake, the listener is closed and Run returns. Safe from any
-// goroutine; later calls do nothing.
+// goroutine except a loop's own: it waits for the loops to stop, so from a
+// callback use `go svc.Close()`. Later calls do nothing.
 func (s *Service) Close() error {
 	s.closeMu.Lock()
 	if s.closed {

@@ -18,7 +18,7 @@
 //     DEL_POLL_FD, SET_MODE_POLL_FD and CLEAR_MODE_POLL_FD notifications) and
 //     the user calls ServiceFD, ServiceTimers and NextTimeout;
 //   - the fd table: a preallocated fd-indexed slot array (Table), sized once
-//     from RLIMIT_NOFILE by TableSize and capped by DefaultTableCap, shared by
+//     from RLIMIT_NOFILE by SizeTable and capped by DefaultTableCap, shared by
 //     all loops of a service, each slot touched only by its owning loop;
 //   - the wake-up and posted queue: an eventfd on Linux, a non-blocking pipe
 //     elsewhere, written at most once per burst of posts, and a FIFO queue of
