@@ -2,10 +2,15 @@
 # -race, then a short pass of every fuzz target. Keep it well under 15 minutes.
 GO      ?= go
 FUZZTIME ?= 5s
-# package:FuzzTarget pairs run by the short fuzz pass
-FUZZ_TARGETS := ./wsproto:FuzzParser ./wsproto:FuzzUTF8 ./httpd:FuzzRequestParser
+# package:FuzzTarget pairs run by make fuzz: every Fuzz function of the
+# library module, found by scripts/fuzz-targets.sh (override to pick some)
+FUZZ_TARGETS ?= $(shell ./scripts/fuzz-targets.sh)
 
-.PHONY: test peers vet unit fuzz bench build
+# the Go modules of the tree: the library, and beside it the modules that
+# keep their own dependencies out of its go.mod
+MODULES := . browsertest bench
+
+.PHONY: test peers vet unit fuzz soak bench build
 
 test: peers vet unit fuzz
 
@@ -13,11 +18,11 @@ peers:
 	./scripts/install-peers.sh
 
 vet:
-	$(GO) vet ./...
+	@set -e; for m in $(MODULES); do echo "vet $$m"; (cd $$m && $(GO) vet ./...); done
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
 unit:
-	$(GO) test -race -count=1 -timeout 10m ./...
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 -timeout 10m ./...); done
 	# allocation assertions need a build without the race detector
 	$(GO) test -count=1 -run 'AllocatesNothing|Allocs' ./...
 
@@ -31,5 +36,20 @@ fuzz:
 build:
 	$(GO) build -o bin/ ./cmd/...
 
+# make soak: the churn soak (internal/soak), a few minutes; not part of make
+# test. Thousands of connections per cycle open, exchange messages and close
+# or abort at random; it prints fds, goroutines and heap per cycle and fails
+# when they do not return to the baseline. SOAKFLAGS adds flags, e.g.
+# SOAKFLAGS='-cycles 3 -conns 2000'.
+SOAKFLAGS ?=
+soak:
+	$(GO) run -race ./internal/soak $(SOAKFLAGS)
+
+# make bench: every echo server (ours, the peers, libwebsockets in C, the raw
+# TCP floors) in turn, interleaved, 3 repetitions; writes bench/RESULTS.md and
+# bench/chart.svg (about half an hour). Not part of make test; BENCHFLAGS adds
+# bench-run flags, e.g. BENCHFLAGS='-reps 1 -only idle'.
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./scripts/install-bench.sh
+	cd bench && $(GO) run ./cmd/bench-run -reps 3 -out RESULTS.md -chart chart.svg $(BENCHFLAGS)

@@ -12,7 +12,11 @@ import (
 // every other connection go on.
 
 func (c *Conn) callEstablished() {
+	c.startKeepalive() // server and client connections (keepalive.go)
 	defer c.recoverCallback("OnEstablished")
+	if c.sq.waiting() { // sent before the handshake completed (post.go)
+		c.schedulePump()
+	}
 	if f := c.proto.OnEstablished; f != nil {
 		f(c)
 	}
@@ -46,6 +50,13 @@ func (c *Conn) callClosed(code wsproto.CloseCode, reason string) {
 	defer c.recoverCallback("OnClosed")
 	if f := c.proto.OnClosed; f != nil {
 		f(c, code, reason)
+	}
+}
+
+func (c *Conn) callConnectionError(err error) {
+	defer c.recoverCallback("OnConnectionError")
+	if f := c.proto.OnConnectionError; f != nil {
+		f(c, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package lws
 
 import (
+	"crypto/tls"
 	"time"
 
 	"github.com/lws-go/lws/evloop"
@@ -30,8 +31,22 @@ type Config struct {
 	DocumentRoot string
 
 	// CheckOrigin decides whether a WebSocket handshake with the given Origin
-	// header value is allowed; a refused handshake gets 403. Nil allows all.
+	// header value ("" when absent) is allowed; a refused handshake gets
+	// 403. It replaces the default check, which allows a handshake without
+	// Origin (non-browser clients), one whose Origin names the host and
+	// port of the request's Host header (a page this server served), and
+	// one whose Origin is in AllowedOrigins, and refuses every other
+	// (cross-origin browser pages, "null") to stop cross-site WebSocket
+	// hijacking. See origin.go. For an upgrade from net/http
+	// (Service.Upgrade) it runs on the handler's goroutine and r.Conn() is
+	// nil.
 	CheckOrigin func(origin string, r *HTTPRequest) bool
+
+	// AllowedOrigins are further origins the default Origin check accepts,
+	// as browsers send them ("https://app.example.com", compared without
+	// regard to case); "*" accepts every origin. Unused when CheckOrigin is
+	// set.
+	AllowedOrigins []string
 
 	// MaxConns caps the connection table; 0 means the table is sized from
 	// the soft RLIMIT_NOFILE minus the descriptors already open (capped at
@@ -46,6 +61,12 @@ type Config struct {
 	// caller drives the service with Service.ServiceFD and
 	// Service.ServiceTimers (libwebsockets' external poll loop support).
 	External *evloop.External
+
+	// TLS serves every accepted connection with TLS (https:// and wss://;
+	// libwebsockets' ssl_cert_filepath and ssl_private_key_filepath):
+	// tlsconn.ServerConfig makes one from PEM files. ALPN defaults to
+	// http/1.1 and the minimum version to TLS 1.2. nil serves plain TCP.
+	TLS *tls.Config
 
 	// Limits bound what a peer can make the service hold. Zero fields take
 	// the defaults documented on Limits.
@@ -73,6 +94,34 @@ type Limits struct {
 	// CloseTimeout bounds the wait for the peer's close frame (and for
 	// unsent data to drain) once a close has started. Default 5s.
 	CloseTimeout time.Duration
+
+	// PingInterval is the idle limit and keepalive (libwebsockets'
+	// "connection validity", secs_since_valid_ping): a WebSocket connection,
+	// server or client, that has received nothing for this long is sent a
+	// PING, and one still silent PongTimeout later is dropped (OnClosed
+	// reports 1006 "keepalive timeout"). Anything received counts as an
+	// answer, and a peer that answers PINGs stays however long it sends no
+	// message. Protocol.PingInterval overrides it. Default 30s; negative
+	// turns keepalive off.
+	PingInterval time.Duration
+	// PongTimeout is how long the keepalive PING may go unanswered
+	// (secs_since_valid_hangup less secs_since_valid_ping). Default 20s.
+	PongTimeout time.Duration
+	// WriteStallTimeout bounds how long a connection may keep queued
+	// output while its socket takes none of it (a peer that stopped
+	// reading): it is then dropped, and a WebSocket's OnClosed reports 1008
+	// "write stalled". While more than WriteBufferSize bytes are queued the
+	// connection is not read (rx flow control), so a peer flooding PINGs
+	// without reading the PONGs cannot grow the queue without bound.
+	// Default 30s; negative turns the limit off.
+	WriteStallTimeout time.Duration
+	// SendQueueSize bounds the bytes of messages queued on one connection
+	// by Conn.Send and Service.Broadcast and not yet handed to the socket.
+	// Default 4 MiB. What happens beyond it is SendQueueOverflow.
+	SendQueueSize int
+	// SendQueueOverflow is the policy for a message that would take a
+	// connection's send queue over SendQueueSize. Default OverflowDrop.
+	SendQueueOverflow OverflowPolicy
 }
 
 func (l Limits) withDefaults() Limits {
@@ -93,6 +142,18 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.CloseTimeout <= 0 {
 		l.CloseTimeout = 5 * time.Second
+	}
+	if l.SendQueueSize <= 0 {
+		l.SendQueueSize = 4 << 20
+	}
+	if l.PingInterval == 0 {
+		l.PingInterval = 30 * time.Second
+	}
+	if l.PongTimeout <= 0 {
+		l.PongTimeout = 20 * time.Second
+	}
+	if l.WriteStallTimeout == 0 {
+		l.WriteStallTimeout = 30 * time.Second
 	}
 	return l
 }

@@ -14,11 +14,13 @@ import (
 type connState uint8
 
 const (
-	stateHTTP     connState = iota // reading HTTP request heads, serving HTTP
-	stateWS                        // WebSocket established
-	stateClosing                   // we sent a close frame; waiting for the peer's
-	stateDraining                  // flushing what is queued, then lingering close
-	stateDead                      // fd closed, removed from the table
+	stateHTTP            connState = iota // reading HTTP request heads, serving HTTP
+	stateWS                               // WebSocket established
+	stateClosing                          // we sent a close frame; waiting for the peer's
+	stateDraining                         // flushing what is queued, then lingering close
+	stateConnecting                       // client: resolving and connecting (client.go)
+	stateClientHandshake                  // client: request sent, reading the response (client_handshake.go)
+	stateDead                             // fd closed, removed from the table
 )
 
 func (s connState) String() string {
@@ -31,6 +33,10 @@ func (s connState) String() string {
 		return "closing"
 	case stateDraining:
 		return "draining"
+	case stateConnecting:
+		return "connecting"
+	case stateClientHandshake:
+		return "client handshake"
 	}
 	return "dead"
 }
@@ -58,7 +64,7 @@ type Conn struct {
 	http        *httpState // plain HTTP phase only
 	pending     []byte     // received, not yet consumed, while reading is held
 	rxPaused    bool       // by the user (PauseRx)
-	rxHeld      bool       // by the library (an HTTP response streaming)
+	rxHeld      bool       // by the library: an HTTP response streaming, or output backed up (keepalive.go)
 	rxFinal     bool
 	rxBinary    bool
 	rxRemaining int64
@@ -77,22 +83,33 @@ type Conn struct {
 
 	deadline *evloop.Timer // handshake and close timeouts
 	timer    *evloop.Timer // SetTimer
+	ka       keepalive     // keepalive and write-stall watch (keepalive.go)
+
+	sq sendQueue // messages from Send and Broadcast (post.go)
+
+	cl *clientState // client connections only (client.go)
+
+	pmd *deflateState // permessage-deflate, when negotiated (compress.go)
+	tls *tlsState     // TLS, when the connection uses it (tls.go)
 
 	established bool
 	closeCode   wsproto.CloseCode
 	closeReason string
 }
 
-func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) {
+// adopt makes an accepted socket a connection of the loop, reading its HTTP
+// request head; it returns nil (fd closed) when the fd cannot be watched.
+func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) *Conn {
 	c := &Conn{loop: l, fd: fd, remote: remote, state: stateHTTP, http: newHTTPState(l.svc.limits)}
 	if err := l.ev.Add(fd, c, evloop.Readable); err != nil {
 		unix.Close(fd)
-		return
+		return nil
 	}
 	c.events = evloop.Readable
 	l.conns.add(c)
 	l.svc.live.Add(1)
 	c.setDeadline(l.svc.limits.HandshakeTimeout, c.handshakeTimedOut)
+	return c
 }
 
 // Protocol is the protocol the connection is bound to (nil before the
@@ -200,7 +217,7 @@ func (c *Conn) wantEvents() evloop.Events {
 	if !c.rxPaused && !c.rxHeld {
 		ev |= evloop.Readable
 	}
-	if c.outOff < len(c.out) || c.file != nil || (c.wantWriteable && c.state == stateWS) {
+	if c.outOff < len(c.out) || c.file != nil || (c.wantWriteable || c.sq.waiting()) && c.state == stateWS || c.tlsHandshakeOut() {
 		ev |= evloop.Writable
 	}
 	return ev
@@ -219,6 +236,10 @@ func (c *Conn) updateEvents() {
 
 // OnEvents is the connection's readiness handler, called by its loop.
 func (c *Conn) OnEvents(fd int, ev evloop.Events) {
+	if c.state == stateConnecting {
+		c.connectEvent(ev)
+		return
+	}
 	if ev&(evloop.Readable|evloop.Hangup|evloop.Error) != 0 {
 		if c.rxPaused || c.rxHeld {
 			if ev&(evloop.Hangup|evloop.Error) != 0 && ev&evloop.Readable == 0 {
@@ -242,12 +263,15 @@ func (c *Conn) closeNow() {
 	}
 	c.state = stateDead
 	c.clearDeadline()
+	c.stopWatch()
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	l := c.loop
-	_ = l.ev.Remove(c.fd)
-	unix.Close(c.fd)
+	if c.fd >= 0 { // a client connection may have none yet
+		_ = l.ev.Remove(c.fd)
+		unix.Close(c.fd)
+	}
 	l.conns.remove(c)
 	if c.out != nil {
 		l.putBuf(c.out)
@@ -261,12 +285,17 @@ func (c *Conn) closeNow() {
 		l.putBuf(c.msg)
 	}
 	c.pending, c.msg, c.http = nil, nil, nil
+	c.releaseSendQueue()
+	c.releaseDeflate()
+	c.releaseTLS()
 	if c.established {
 		code := c.closeCode
 		if code == 0 {
 			code = wsproto.CloseAbnormal
 		}
 		c.callClosed(code, c.closeReason)
+	} else if c.cl != nil {
+		c.clientGone()
 	}
 	l.svc.live.Add(-1)
 	l.svc.checkDrained()

@@ -16,18 +16,20 @@ const readBatches = 8
 // consumes it. Replies written while consuming one batch of reads go out
 // in one write at its end.
 func (c *Conn) readable() {
+	c.noteRx()
 	c.inRead = true
 	c.readBatch()
 	c.inRead = false
 	if c.state != stateDead && c.outOff < len(c.out) {
 		c.flush()
 	}
+	c.checkBackpressure()
 }
 
 func (c *Conn) readBatch() {
 	buf := c.loop.rbuf
 	for i := 0; i < readBatches; i++ {
-		n, err := unix.Read(c.fd, buf)
+		n, err := c.sockRead(buf) // tls.go
 		if n > 0 {
 			c.consume(buf[:n])
 			if c.state == stateDead || c.rxPaused || c.rxHeld || n < len(buf) {
@@ -51,6 +53,7 @@ func (c *Conn) readBatch() {
 
 // peerGone handles the end of the byte stream from the peer.
 func (c *Conn) peerGone(err error) {
+	c.noteClientEOF(err)
 	if c.shutWR || c.state == stateHTTP && err == nil {
 		c.closeNow()
 		return
@@ -80,6 +83,8 @@ func (c *Conn) consume(b []byte) {
 			n = c.consumeHTTP(b)
 		case stateWS, stateClosing:
 			n = c.consumeWS(b)
+		case stateClientHandshake:
+			n = c.consumeClientHandshake(b)
 		default: // draining: input is discarded
 			return
 		}
@@ -95,18 +100,26 @@ func (c *Conn) resumeReading() {
 		return
 	}
 	c.updateEvents()
-	if len(c.pending) > 0 {
+	if len(c.pending) > 0 || c.tlsMore() {
 		_ = c.loop.ev.Post(c.consumePending)
 	}
 }
 
+// consumePending consumes what was kept while reading was held, then what
+// the TLS session may still hold decrypted (tls.go): the socket does not
+// signal either.
 func (c *Conn) consumePending() {
-	if c.rxPaused || c.rxHeld || len(c.pending) == 0 {
+	if c.rxPaused || c.rxHeld || c.state == stateDead {
 		return
 	}
-	p := c.pending
-	c.pending = nil
-	c.consume(p)
+	if len(c.pending) > 0 {
+		p := c.pending
+		c.pending = nil
+		c.consume(p)
+	}
+	if c.tlsMore() && !c.rxPaused && !c.rxHeld && c.state != stateDead {
+		c.readable()
+	}
 }
 
 // consumeWS runs the frame parser over b once and acts on its event.
@@ -119,7 +132,11 @@ func (c *Conn) consumeWS(b []byte) int {
 	switch ev.Type {
 	case wsproto.EventData:
 		if c.state == stateWS {
-			c.deliver(&ev)
+			if ev.Compressed {
+				c.gatherCompressed(&ev) // compress.go
+			} else {
+				c.deliver(&ev)
+			}
 		}
 	case wsproto.EventControl:
 		c.control(&ev)
@@ -132,6 +149,13 @@ func (c *Conn) consumeWS(b []byte) int {
 func (c *Conn) deliver(ev *wsproto.Event) {
 	p := c.proto
 	if p.Reassemble {
+		if ev.MessageStart && ev.MessageEnd && c.msg == nil {
+			// The whole message is in the buffer read: deliver it where it
+			// is, without copying it into a reassembly buffer.
+			c.rxFinal, c.rxRemaining, c.rxBinary = true, 0, ev.Opcode == wsproto.OpBinary
+			c.callReceive(ev.Payload)
+			return
+		}
 		if ev.MessageStart {
 			c.msgBinary = ev.Opcode == wsproto.OpBinary
 			if c.msg == nil {

@@ -42,10 +42,17 @@ var modeOpcodes = [...]wsproto.Opcode{
 // sent as it drains. It fails with ErrWriteBufferFull (see its policy) when
 // too much is already queued, and with ErrNotEstablished or ErrClosed when
 // the connection cannot send.
+//
+// A message may be sent as several frames: WriteText or WriteBinary with
+// WriteNoFin starts it, WriteContinuation|WriteNoFin continues it and
+// WriteContinuation ends it; PING and PONG may be written in between. A
+// continuation with no message started, or a new message before the last
+// one ended, is refused with an error; messages from Conn.Send and
+// Service.Broadcast wait until the fragmented message has ended.
 func (c *Conn) Write(data []byte, mode WriteMode) error {
 	switch c.state {
 	case stateWS:
-	case stateHTTP:
+	case stateHTTP, stateConnecting, stateClientHandshake:
 		return ErrNotEstablished
 	default:
 		return ErrClosed
@@ -61,6 +68,9 @@ func (c *Conn) Write(data []byte, mode WriteMode) error {
 	}
 	if pending := len(c.out) - c.outOff; pending > 0 && pending+len(data) > c.loop.svc.limits.WriteBufferSize {
 		return ErrWriteBufferFull
+	}
+	if err := c.trackFragments(op, fin); err != nil {
+		return err
 	}
 	c.queueFrame(op, fin, data)
 	c.flushUnlessReading()
@@ -83,10 +93,12 @@ func (c *Conn) flushUnlessReading() {
 // (lws_close_reason and returning -1 from a callback): a close frame is
 // sent, and the connection ends when the peer answers or after
 // Limits.CloseTimeout. On a plain HTTP connection it closes after what is
-// queued has been sent.
+// queued has been sent. A client connection not yet established is
+// abandoned: OnConnectionError reports ErrClosed.
 func (c *Conn) Close(code wsproto.CloseCode, reason string) {
 	switch c.state {
 	case stateWS:
+		c.sendQueuedBeforeClose()
 		c.queueClose(code, reason)
 		c.state = stateClosing
 		c.wantWriteable = false
@@ -94,6 +106,8 @@ func (c *Conn) Close(code wsproto.CloseCode, reason string) {
 		c.flush()
 	case stateHTTP:
 		c.drain()
+	case stateConnecting, stateClientHandshake:
+		c.failClient(ErrClosed) // a client not yet established: abandon it
 	}
 }
 
@@ -106,6 +120,8 @@ func (c *Conn) goAway() {
 		if c.file == nil {
 			c.drain()
 		}
+	case stateConnecting, stateClientHandshake:
+		c.failClient(ErrServiceClosed)
 	}
 }
 
@@ -119,9 +135,16 @@ func (c *Conn) RequestWriteable() {
 	c.updateEvents()
 }
 
-// queueFrame appends one frame to the output queue, masked for a client.
+// queueFrame appends one frame to the output queue, masked for a client,
+// and compressed when permessage-deflate is on (compress.go).
 func (c *Conn) queueFrame(op wsproto.Opcode, fin bool, payload []byte) {
 	h := wsproto.Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
+	if c.pmd != nil && !op.IsControl() {
+		var pooled []byte
+		if payload, pooled = c.deflateFrame(&h, payload); pooled != nil {
+			defer c.loop.putBuf(pooled)
+		}
+	}
 	if c.client {
 		h.Masked = true
 		h.Mask = wsproto.NewMaskKey()
@@ -196,15 +219,17 @@ func (c *Conn) appendPooled(b, p []byte) []byte {
 func (c *Conn) flush() {
 	for {
 		for c.outOff < len(c.out) {
-			n, err := unix.Write(c.fd, c.out[c.outOff:])
+			n, err := c.sockWrite(c.out[c.outOff:]) // tls.go
 			if n > 0 {
 				c.outOff += n
+				c.wroteSome()
 				continue
 			}
 			switch err {
 			case unix.EINTR:
 				continue
 			case unix.EAGAIN:
+				c.watchStall()
 				c.updateEvents()
 				return
 			default:
@@ -220,6 +245,7 @@ func (c *Conn) flush() {
 		}
 		c.loadFileChunk()
 	}
+	c.ka.waiting = false
 	if c.out != nil {
 		c.loop.putBuf(c.out)
 		c.out, c.outOff = nil, 0
@@ -234,9 +260,19 @@ func (c *Conn) flush() {
 // writable handles a writability event: flush the queue, then give the
 // user the OnWriteable they asked for.
 func (c *Conn) writable() {
+	if c.tlsWritable() { // TLS handshake output (tls.go)
+		return
+	}
 	if c.outOff < len(c.out) || c.file != nil {
 		c.flush()
+		c.checkBackpressure()
 		if c.outOff < len(c.out) || c.file != nil || c.state == stateDead {
+			return
+		}
+	}
+	if c.sq.waiting() && c.state == stateWS {
+		c.pumpSend()
+		if c.outOff < len(c.out) || c.state != stateWS {
 			return
 		}
 	}
@@ -273,6 +309,7 @@ func (c *Conn) beginDrain() bool {
 // bytes into a reset.
 func (c *Conn) lingeringClose() {
 	c.shutWR = true
+	c.tlsCloseNotify() // tls.go
 	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
 		c.closeNow()
 		return

@@ -16,11 +16,44 @@
 //
 // Ownership rule: methods of Conn and Service are to be called from the
 // connection's loop goroutine (inside a callback) unless their documentation
-// says "safe from any goroutine". Other goroutines use [Service.Post].
+// says "safe from any goroutine". Other goroutines use [Conn.Post],
+// [Conn.Send], [Service.Broadcast] and [Service.Post].
 //
 // Received data is delivered piecewise, as libwebsockets does: each
 // [Protocol.OnReceive] call carries at most [Protocol.RxBufferSize] bytes, with
 // [Conn.IsFinalFragment], [Conn.RemainingPayload] and [Conn.IsBinary]
 // describing the piece. The data slice is valid only until the callback
-// returns.
+// returns. [Protocol.Reassemble] delivers whole messages instead.
+//
+// # Where to start
+//
+//   - A server: [New] with a [Config] listing the [Protocol]s, then
+//     [Service.Run]; see the package example (an echo server).
+//   - Broadcasting and sending from other goroutines: [Service.Broadcast],
+//     [Conn.Send] and [Conn.Post] are safe from any goroutine; the message
+//     is queued on the connection's loop and leaves whole, in order, as
+//     the socket takes it (libwebsockets' broadcast_foreign, without its
+//     flaws).
+//   - A client: [Dial] for ordinary blocking Go code (whole messages,
+//     [context.Context]), or [Service.Connect] for a client connection with
+//     callbacks on the loop (lws_client_connect_via_info).
+//   - Plain HTTP and files on the same port: [Config.HTTP] and
+//     [Config.DocumentRoot] (LWS_CALLBACK_HTTP on protocol 0).
+//   - An existing net/http program: [Service.Handler] or [Service.Upgrade]
+//     validate the handshake as the native server does, hijack the
+//     connection and hand its socket to a service loop, so the program
+//     keeps its http.Server, router and middleware and the connection
+//     costs no goroutine afterwards (TLS served by net/http is bridged; see
+//     Service.Upgrade).
+//   - A poll loop of the program's own: [Config.External] and
+//     [Service.ServiceFD] (libwebsockets' external poll support).
+//   - Compression: [Protocol.Compression] (or [DialOptions.Compression])
+//     negotiates permessage-deflate (RFC 7692) with every peer that offers
+//     or accepts it; package pmdeflate holds the negotiation and codec.
+//   - TLS: [Config.TLS] serves https:// and wss:// on the same port; wss://
+//     URLs (and [ClientInfo.Secure]) dial with TLS, verifying the server
+//     unless [ClientInfo.TLSConfig] says otherwise. Handshakes never stall
+//     the loop (package tlsconn explains how).
+//   - Logging: the libwebsockets log mask in package logging, with
+//     emitters for stderr, syslog and log/slog.
 package lws

@@ -11,53 +11,81 @@ import (
 // picks the subprotocol and answers 101, or refuses with the fitting
 // status.
 func (c *Conn) upgrade(req *httpd.Request) {
-	svc := c.loop.svc
+	p, offered, refusal := c.loop.svc.checkUpgrade(req, &HTTPRequest{Request: req, conn: c})
+	if refusal != nil {
+		c.logInfo("handshake refused with %d: %s", refusal.status, refusal.why)
+		c.respondError(refusal.status, refusal.why, refusal.extra...)
+		return
+	}
+	c.acceptUpgrade(req, p, offered)
+}
+
+// upgradeRefusal is why a handshake request is refused, with its HTTP status.
+type upgradeRefusal struct {
+	status int
+	why    string
+	extra  []httpd.Field // response header fields (426: Sec-WebSocket-Version)
+}
+
+// checkUpgrade validates a handshake request and picks its subprotocol. It
+// is the one validation of both the native server and net/http upgrades
+// (Service.Upgrade); r is what CheckOrigin gets.
+func (s *Service) checkUpgrade(req *httpd.Request, r *HTTPRequest) (p *Protocol, offered bool, refusal *upgradeRefusal) {
+	refuse := func(status int, why string, extra ...httpd.Field) (*Protocol, bool, *upgradeRefusal) {
+		return nil, false, &upgradeRefusal{status: status, why: why, extra: extra}
+	}
 	switch {
+	case !req.Header.HasToken("upgrade", "websocket"):
+		// Only a net/http upgrade gets here: the native server serves such
+		// a request as plain HTTP.
+		return refuse(426, "this resource is served over WebSocket only", httpd.Field{Name: "Upgrade", Value: "websocket"})
 	case req.Method != "GET":
-		c.refuseUpgrade(400, "WebSocket handshake must use GET, not "+req.Method)
-		return
+		return refuse(400, "WebSocket handshake must use GET, not "+req.Method)
 	case req.Major != 1 || req.Minor < 1:
-		c.refuseUpgrade(400, "WebSocket handshake needs HTTP/1.1")
-		return
+		return refuse(400, "WebSocket handshake needs HTTP/1.1")
 	case !req.Header.HasToken("connection", "upgrade"):
-		c.refuseUpgrade(400, "Connection header lacks the upgrade token")
-		return
+		return refuse(400, "Connection header lacks the upgrade token")
 	case req.Header.Get("sec-websocket-version") != "13":
-		c.logInfo("handshake: unsupported Sec-WebSocket-Version %q", req.Header.Get("sec-websocket-version"))
-		c.respondError(426, "only WebSocket version 13 is supported", httpd.Field{Name: "Sec-WebSocket-Version", Value: "13"})
-		return
+		return refuse(426, "only WebSocket version 13 is supported, not "+quoteHeader(req.Header.Get("sec-websocket-version")),
+			httpd.Field{Name: "Sec-WebSocket-Version", Value: "13"})
+	case !wsproto.ValidClientKey(req.Header.Get("sec-websocket-key")):
+		return refuse(400, "bad Sec-WebSocket-Key")
 	}
-	key := req.Header.Get("sec-websocket-key")
-	if !wsproto.ValidClientKey(key) {
-		c.refuseUpgrade(400, "bad Sec-WebSocket-Key")
-		return
+	if ok, origin := s.originAllowed(req, r); !ok {
+		return refuse(403, "origin "+quoteHeader(origin)+" is not allowed for host "+quoteHeader(req.Host))
 	}
-	if svc.cfg.CheckOrigin != nil {
-		r := &HTTPRequest{Request: req, conn: c}
-		if !svc.cfg.CheckOrigin(req.Header.Get("origin"), r) {
-			c.refuseUpgrade(403, "origin not allowed")
-			return
-		}
-	}
-	p, offered, ok := svc.selectProtocol(req.Header.Values("sec-websocket-protocol"))
+	p, offered, ok := s.selectProtocol(req.Header.Values("sec-websocket-protocol"))
 	if !ok {
 		if offered {
-			c.refuseUpgrade(400, "none of the offered subprotocols is served")
-		} else {
-			c.refuseUpgrade(404, "no WebSocket protocol is served here")
+			return refuse(400, "none of the offered subprotocols is served")
 		}
-		return
+		return refuse(404, "no WebSocket protocol is served here")
 	}
+	return p, offered, nil
+}
 
+func quoteHeader(v string) string {
+	if len(v) > 32 {
+		v = v[:32] + "..."
+	}
+	return `"` + v + `"`
+}
+
+// acceptUpgrade answers a validated handshake with 101 and makes the
+// connection a WebSocket bound to p.
+func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
+	svc := c.loop.svc
 	resp := make([]byte, 0, 160)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
-	resp = wsproto.AppendAcceptKey(resp, []byte(key))
+	resp = wsproto.AppendAcceptKey(resp, []byte(req.Header.Get("sec-websocket-key")))
 	resp = append(resp, "\r\n"...)
 	if offered {
 		resp = append(resp, "Sec-WebSocket-Protocol: "...)
 		resp = append(resp, p.Name...)
 		resp = append(resp, "\r\n"...)
 	}
+	c.proto = p
+	resp = append(resp, c.negotiateDeflate(req, p)...) // compress.go
 	resp = append(resp, "\r\n"...)
 	c.queueRaw(resp)
 
@@ -65,22 +93,22 @@ func (c *Conn) upgrade(req *httpd.Request) {
 	c.http = nil
 	c.state = stateWS
 	c.proto = p
-	c.path, c.query = req.Path, req.RawQuery
+	// Copies: the request's strings are slices of one string holding the
+	// whole request head, which an idle connection must not keep alive.
+	c.path, c.query = strings.Clone(req.Path), strings.Clone(req.RawQuery)
+	if req.Path == "/" {
+		c.path = "/"
+	}
 	c.established = true
 	maxMsg := p.MaxMessageSize
 	if maxMsg <= 0 {
 		maxMsg = svc.limits.MaxMessageSize
 	}
-	c.parser.Init(wsproto.ParserConfig{Role: wsproto.RoleServer, MaxMessageSize: maxMsg, MaxFragments: svc.limits.MaxFragments})
+	c.parser.Init(wsproto.ParserConfig{Role: wsproto.RoleServer, MaxMessageSize: maxMsg, MaxFragments: svc.limits.MaxFragments, AllowRSV1: c.pmd != nil})
 	c.flush()
 	if c.state == stateWS {
 		c.callEstablished()
 	}
-}
-
-func (c *Conn) refuseUpgrade(status int, why string) {
-	c.logInfo("handshake refused with %d: %s", status, why)
-	c.respondError(status, why)
 }
 
 // selectProtocol picks the first subprotocol in the client's list that the

@@ -26,7 +26,12 @@ type listener struct {
 }
 
 const (
-	acceptBatch       = 64
+	acceptBatch = 64
+	// listenBacklog is the accept queue asked for; the kernel caps it at
+	// net.core.somaxconn (4096 by default). A burst of connects beyond the
+	// queue is dropped by the kernel and retried by the clients a second
+	// later, so it is sized for bursts rather than kept small.
+	listenBacklog     = 4096
 	acceptPauseOnFull = 100 * time.Millisecond
 	warnInterval      = time.Second
 )
@@ -91,7 +96,7 @@ func listenIP(ip netip.Addr, port int) (int, error) {
 		unix.Close(fd)
 		return -1, err
 	}
-	if err := unix.Listen(fd, 1024); err != nil {
+	if err := unix.Listen(fd, listenBacklog); err != nil {
 		unix.Close(fd)
 		return -1, err
 	}
@@ -150,8 +155,8 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 		remote := addrPort(sa)
 		target := s.loopFor()
 		if target == ln.loop {
-			target.adopt(nfd, remote)
-		} else if err := target.ev.Post(func() { target.adopt(nfd, remote) }); err != nil {
+			target.adoptAccepted(nfd, remote) // tls.go
+		} else if err := target.ev.Post(func() { target.adoptAccepted(nfd, remote) }); err != nil {
 			unix.Close(nfd)
 		}
 	}

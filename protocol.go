@@ -1,6 +1,10 @@
 package lws
 
-import "github.com/lws-go/lws/wsproto"
+import (
+	"time"
+
+	"github.com/lws-go/lws/wsproto"
+)
 
 // DefaultRxBufferSize is the most bytes one OnReceive call carries when a
 // Protocol does not set RxBufferSize.
@@ -25,6 +29,14 @@ type Protocol struct {
 	// MaxMessageSize overrides Limits.MaxMessageSize for this protocol.
 	MaxMessageSize int64
 
+	// Compression turns permessage-deflate (RFC 7692) on for the
+	// protocol's connections, with its options; nil leaves it off.
+	Compression *Compression
+
+	// PingInterval overrides Limits.PingInterval (the keepalive) for this
+	// protocol's connections; negative turns keepalive off for them.
+	PingInterval time.Duration
+
 	// OnEstablished runs when the handshake completed
 	// (LWS_CALLBACK_ESTABLISHED).
 	OnEstablished func(c *Conn)
@@ -48,6 +60,13 @@ type Protocol struct {
 	// (LWS_CALLBACK_CLOSED). code and reason are what the peer sent, or
 	// CloseAbnormal when the connection ended without a close frame.
 	OnClosed func(c *Conn, code wsproto.CloseCode, reason string)
+
+	// OnConnectionError runs once when a client connection (Service.Connect)
+	// fails before it is established: name resolution, connect, proxy or
+	// handshake failure, timeout, or the service closing
+	// (LWS_CALLBACK_CLIENT_CONNECTION_ERROR). err says what failed; a
+	// refused handshake is a *HandshakeError.
+	OnConnectionError func(c *Conn, err error)
 }
 
 func (p *Protocol) rxBufferSize() int {

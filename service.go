@@ -61,14 +61,12 @@ const (
 // and, when cfg.Addr is set, the listening socket. Run services it.
 func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, limits: cfg.Limits.withDefaults(), drained: make(chan struct{})}
-	sz, err := evloop.SizeTable(cfg.MaxConns)
+	s.cfg.TLS = prepareServerTLS(cfg.TLS) // tls.go
+	sz, err := sizeTable(cfg.MaxConns)
 	if err != nil {
 		return nil, fmt.Errorf("lws: sizing connection table: %w", err)
 	}
 	s.table = evloop.NewTable(sz.TableSize)
-	s.maxConns = sz.MaxConns
-	logging.Noticef("connection table: %d slots, %d bytes; up to %d connections (RLIMIT_NOFILE soft limit %d, %d fds in use)",
-		sz.TableSize, s.table.MemoryBytes(), sz.MaxConns, sz.Soft, sz.Open)
 
 	n := cfg.Loops
 	if n <= 0 {
@@ -100,6 +98,7 @@ func New(cfg Config) (*Service, error) {
 		s.ln = ln
 		logging.Noticef("listening on %s", ln.addr)
 	}
+	s.setConnLimit(sz)
 	return s, nil
 }
 
@@ -199,7 +198,9 @@ func (s *Service) NextTimeout() time.Duration { return s.loops[0].ev.NextTimeout
 // Close stops the service at once: every connection is closed without a
 // close handshake, the listener is closed and Run returns. Safe from any
 // goroutine except a loop's own: it waits for the loops to stop, so from a
-// callback use `go svc.Close()`. Later calls do nothing.
+// callback use `go svc.Close()`. Later calls do nothing. With
+// Config.External call it from the goroutine of the external poll loop,
+// between ServiceFD calls: every descriptor is then reported deleted.
 func (s *Service) Close() error {
 	s.closeMu.Lock()
 	if s.closed {
@@ -225,6 +226,7 @@ func (s *Service) Close() error {
 		}
 	}
 	if s.ln != nil {
+		s.ln.stop() // unregisters it: an external poll loop gets its Delete
 		unix.Close(s.ln.fd)
 	}
 	s.closeLoops()

@@ -81,13 +81,21 @@ func dialWS(t testing.TB, svc *lws.Service, proto string) *rawConn {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
-	req := "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	return handshakeWS(t, c, "/", proto, nil)
+}
+
+// handshakeWS completes a handshake for path offering proto (none when
+// empty) on an open connection; early bytes (frames) are sent in the same
+// write as the request.
+func handshakeWS(t testing.TB, c net.Conn, path, proto string, early []byte) *rawConn {
+	t.Helper()
+	req := "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n"
 	if proto != "" {
 		req += "Sec-WebSocket-Protocol: " + proto + "\r\n"
 	}
 	req += "\r\n"
-	if _, err := c.Write([]byte(req)); err != nil {
+	if _, err := c.Write(append([]byte(req), early...)); err != nil {
 		t.Fatalf("write handshake: %v", err)
 	}
 	rc := &rawConn{Conn: c, r: bufio.NewReader(c)}

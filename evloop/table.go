@@ -41,11 +41,11 @@ func SizeTable(max int) (Sizing, error) {
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
 		return Sizing{}, err
 	}
-	return sizeTable(max, uint64(rl.Cur), openFDCount()), nil
+	return SizeTableFor(max, uint64(rl.Cur), openFDCount()), nil
 }
 
-// sizeTable is SizeTable with the limit and open count injected.
-func sizeTable(max int, soft uint64, open int) Sizing {
+// SizeTableFor is SizeTable for a given soft limit and count of open fds.
+func SizeTableFor(max int, soft uint64, open int) Sizing {
 	open = min(max0(open), math.MaxInt32)
 	table := min(soft, DefaultTableCap)
 	conns := uint64(0)

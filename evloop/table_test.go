@@ -24,13 +24,13 @@ func TestSizeTable(t *testing.T) {
 		{"exact cap", 0, DefaultTableCap + 5, 5, DefaultTableCap, DefaultTableCap},
 	}
 	for _, tt := range tests {
-		got := sizeTable(tt.max, tt.soft, tt.open)
+		got := SizeTableFor(tt.max, tt.soft, tt.open)
 		if got.TableSize != tt.table || got.MaxConns != tt.conn || got.Soft != tt.soft {
-			t.Errorf("%s: sizeTable(%d, %d, %d) = %+v, want table %d conns %d", tt.name, tt.max, tt.soft, tt.open, got, tt.table, tt.conn)
+			t.Errorf("%s: SizeTableFor(%d, %d, %d) = %+v, want table %d conns %d", tt.name, tt.max, tt.soft, tt.open, got, tt.table, tt.conn)
 		}
 	}
 	// A 1e9 limit must not allocate gigabytes.
-	tab := NewTable(sizeTable(0, 1e9, 10).TableSize)
+	tab := NewTable(SizeTableFor(0, 1e9, 10).TableSize)
 	if mb := tab.MemoryBytes(); mb > 64<<20 {
 		t.Errorf("table for a 1e9 limit takes %d bytes", mb)
 	}

@@ -1,6 +1,9 @@
 // Package httpd owns the HTTP/1.1 side of lws: an incremental (push) parser
 // for request heads, the writing of response heads and small error pages, and
-// the resolution of static files under a document root.
+// the resolution of static files under a document root. For clients,
+// [ResponseParser] is the same kind of push parser for response heads (the
+// answer to a WebSocket handshake or to a proxy's CONNECT); what it refuses
+// is a [*ResponseError].
 //
 // In libwebsockets terms this is the part of the wsi state machine that runs
 // before a connection becomes a WebSocket (LWS_CALLBACK_HTTP and the header

@@ -157,13 +157,21 @@ func (p *proc) waitFor(timeout time.Duration, cond func(out string) bool) bool {
 	}
 }
 
-var servingRE = regexp.MustCompile(`serving http://localhost:(\d+)/`)
+var servingRE = regexp.MustCompile(`serving https?://localhost:(\d+)/`)
 
 // startServer runs our lws-test-server on a free port and returns the
 // process and its port once it is serving.
 func startServer(t *testing.T, args ...string) (*proc, int) {
 	t.Helper()
-	p := start(t, app(t, "lws-test-server"), append([]string{"-p", "0"}, args...)...)
+	return startServerVia(t, nil, args...)
+}
+
+// startServerVia is startServer with the server run through a wrapper
+// command (such as prlimit --nofile=64 --), which must exec it in place.
+func startServerVia(t *testing.T, wrapper []string, args ...string) (*proc, int) {
+	t.Helper()
+	argv := append(append(wrapper[:len(wrapper):len(wrapper)], app(t, "lws-test-server"), "-p", "0"), args...)
+	p := start(t, argv[0], argv[1:]...)
 	if !p.waitFor(30*time.Second, servingRE.MatchString) {
 		t.Fatalf("lws-test-server did not start serving:\n%s", p.Output())
 	}

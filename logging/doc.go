@@ -8,11 +8,15 @@
 //	lwsl_emit_syslog              NewSyslogEmitter, NewSyslogEmitterTo
 //	(internal stderr emitter)     EmitStderr, NewWriterEmitter
 //
-// The default mask is Err|Warn|Notice and the default emitter is EmitStderr.
+// The default mask is Err|Warn|Notice and the default emitter is
+// EmitStderr, which writes libwebsockets 4.x's line format,
+// "[2026/11/22 05:21:45:1234] N: text", with the level as one letter
+// ([Level.Letter]). A daemon has no stderr: give it NewSyslogEmitter or a
+// NewWriterEmitter on a log file.
 // A disabled level costs one atomic load: the logging functions check the
 // mask before formatting, so a call with a disabled level neither formats
 // nor allocates (as long as its arguments need no boxing: constants and
-// pointers do not; see TestDisabledNoAlloc).
+// pointers do not; see TestDisabledLevelAllocatesNothing).
 //
 // For Go programs that log through log/slog there are adapters both ways:
 // [SlogEmitter] sends lws lines into a *slog.Logger, and [NewSlogHandler]

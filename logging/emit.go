@@ -9,10 +9,11 @@ import (
 
 // EmitStderr writes line to standard error in libwebsockets' format:
 //
-//	[2026/11/22 05:21:45:1234] NOTICE: line
+//	[2026/11/22 05:21:45:1234] N: line
 //
-// with local time and the last field in units of 100 µs. It is the default
-// emitter.
+// with local time, the last field in units of 100 µs and the level's
+// one-letter tag ([Level.Letter]: E, W, N, I, D, ...), as libwebsockets 4.x
+// writes them. It is the default emitter.
 func EmitStderr(level Level, line string) { stderrEmitter(level, line) }
 
 var stderrEmitter = NewWriterEmitter(os.Stderr)
@@ -36,8 +37,9 @@ func NewWriterEmitter(w io.Writer) Emitter {
 }
 
 // AppendLine appends one log line in libwebsockets' format, with a trailing
-// newline, to dst: "[YYYY/MM/DD hh:mm:ss:tttt] LEVEL: line\n" where tttt is
-// the time's fraction of a second in units of 100 µs.
+// newline, to dst: "[YYYY/MM/DD hh:mm:ss:tttt] L: line\n" where tttt is
+// the time's fraction of a second in units of 100 µs and L is
+// level.Letter().
 func AppendLine(dst []byte, t time.Time, level Level, line string) []byte {
 	year, month, day := t.Date()
 	hour, min, sec := t.Clock()
@@ -56,8 +58,7 @@ func AppendLine(dst []byte, t time.Time, level Level, line string) []byte {
 	dst = append(dst, ':')
 	dst = appendInt(dst, t.Nanosecond()/100000, 4)
 	dst = append(dst, "] "...)
-	dst = append(dst, level.String()...)
-	dst = append(dst, ": "...)
+	dst = append(dst, level.Letter(), ':', ' ')
 	dst = append(dst, line...)
 	return append(dst, '\n')
 }

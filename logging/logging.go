@@ -33,6 +33,23 @@ const (
 
 var levelNames = [...]string{"ERR", "WARN", "NOTICE", "INFO", "DEBUG", "PARSER", "HEADER", "EXT", "CLIENT", "LATENCY", "USER"}
 
+// levelLetters are libwebsockets 4.x's one-letter tags, in bit order.
+const levelLetters = "EWNIDPHXCLU"
+
+// Letter returns the one-letter tag libwebsockets 4.x puts in its stderr
+// lines for a single level: E, W, N, I, D, P, H, X (EXT), C, L, U. A mask
+// of several levels gives the letter of its most severe one, and a level
+// without a name '?'.
+func (l Level) Letter() byte {
+	l &= -l
+	for i := 0; i < len(levelLetters); i++ {
+		if l == 1<<i {
+			return levelLetters[i]
+		}
+	}
+	return '?'
+}
+
 // String returns the libwebsockets name of a level ("ERR", "NOTICE"); a mask
 // of several levels gives the names joined by '|', bits without a name are
 // shown in hex, and 0 gives "0".

@@ -78,6 +78,21 @@ func TestLevelString(t *testing.T) {
 	}
 }
 
+func TestLevelLetter(t *testing.T) {
+	// libwebsockets 4.x's tags, in bit order.
+	levels := []Level{Err, Warn, Notice, Info, Debug, Parser, Header, Ext, Client, Latency, User}
+	for i, want := range "EWNIDPHXCLU" {
+		if got := levels[i].Letter(); rune(got) != want {
+			t.Errorf("%v.Letter() = %c, want %c", levels[i], got, want)
+		}
+	}
+	for l, want := range map[Level]byte{0: '?', 2048: '?', Warn | Debug: 'W', Header | 1<<20: 'H'} {
+		if got := l.Letter(); got != want {
+			t.Errorf("Level(%d).Letter() = %c, want %c", uint32(l), got, want)
+		}
+	}
+}
+
 func TestLevelFunctions(t *testing.T) {
 	c := useCapture(t, All)
 	Errf("e %d", 1)
@@ -119,6 +134,40 @@ func TestMask(t *testing.T) {
 	}
 }
 
+// TestEmitterGetsExactlyEnabledLevels logs once at every level under every
+// mask of the defined levels: a custom emitter must receive exactly the
+// enabled levels, each once, in order, with its own level and line.
+func TestEmitterGetsExactlyEnabledLevels(t *testing.T) {
+	c := useCapture(t, 0)
+	levels := []Level{Err, Warn, Notice, Info, Debug, Parser, Header, Ext, Client, Latency, User}
+	logAll := func() {
+		Errf("line %d", Err)
+		Warnf("line %d", Warn)
+		Noticef("line %d", Notice)
+		Infof("line %d", Info)
+		Debugf("line %d", Debug)
+		for _, l := range levels[5:] {
+			Logf(l, "line %d", l)
+		}
+	}
+	for m := Level(0); m <= All; m++ {
+		SetLogLevel(m, c.emit)
+		c.mu.Lock()
+		c.entries = c.entries[:0]
+		c.mu.Unlock()
+		logAll()
+		var want []entry
+		for _, l := range levels {
+			if m&l != 0 {
+				want = append(want, entry{l, fmt.Sprintf("line %d", l)})
+			}
+		}
+		if got := c.get(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("mask %v: emitter got %v, want %v", m, got, want)
+		}
+	}
+}
+
 func TestSetLogLevelNilKeepsEmitter(t *testing.T) {
 	c := useCapture(t, Err)
 	SetLogLevel(Err|Warn, nil)
@@ -136,7 +185,7 @@ func (p *panicStringer) String() string {
 	return ""
 }
 
-func TestDisabledNoAlloc(t *testing.T) {
+func TestDisabledLevelAllocatesNothing(t *testing.T) {
 	c := useCapture(t, DefaultMask)
 	ps := &panicStringer{t}
 	buf := &bytes.Buffer{}
@@ -186,9 +235,10 @@ func TestAppendLine(t *testing.T) {
 		line  string
 		want  string
 	}{
-		{ts, Notice, "text", "[2026/11/22 05:21:45:1234] NOTICE: text\n"},
-		{time.Date(987, 1, 2, 3, 4, 5, 0, time.Local), Err, "", "[0987/01/02 03:04:05:0000] ERR: \n"},
-		{time.Date(2013, 12, 31, 23, 59, 59, 999999999, time.Local), Latency, "x y", "[2013/12/31 23:59:59:9999] LATENCY: x y\n"},
+		{ts, Notice, "text", "[2026/11/22 05:21:45:1234] N: text\n"},
+		{time.Date(987, 1, 2, 3, 4, 5, 0, time.Local), Err, "", "[0987/01/02 03:04:05:0000] E: \n"},
+		{time.Date(2013, 12, 31, 23, 59, 59, 999999999, time.Local), Latency, "x y", "[2013/12/31 23:59:59:9999] L: x y\n"},
+		{ts, Ext, "deflate", "[2026/11/22 05:21:45:1234] X: deflate\n"},
 	}
 	for _, c := range cases {
 		if got := string(AppendLine(nil, c.t, c.level, c.line)); got != c.want {
@@ -197,7 +247,7 @@ func TestAppendLine(t *testing.T) {
 	}
 }
 
-var lineRE = regexp.MustCompile(`^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d:\d{4}\] (ERR|WARN|NOTICE|INFO|DEBUG|USER): (.*)$`)
+var lineRE = regexp.MustCompile(`^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d:\d{4}\] ([EWNIDPHXCLU]): (.*)$`)
 
 func TestWriterEmitterConcurrent(t *testing.T) {
 	var buf bytes.Buffer
@@ -243,7 +293,7 @@ func TestEmitStderr(t *testing.T) {
 		t.Fatalf("child: %v\n%s", err, stderr.String())
 	}
 	got := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-	want := [][2]string{{"ERR", "err 1"}, {"WARN", "warn"}, {"NOTICE", "notice"}, {"USER", "direct"}}
+	want := [][2]string{{"E", "err 1"}, {"W", "warn"}, {"N", "notice"}, {"U", "direct"}}
 	if len(got) != len(want) {
 		t.Fatalf("stderr:\n%s", stderr.String())
 	}

@@ -2,7 +2,7 @@
 # Installs the real peers the interop tests talk to (Debian packages).
 # Run as root; does nothing for packages that are already present.
 set -eu
-pkgs=(libwebsockets-test-server python3-websockets node-ws nodejs)
+pkgs=(libwebsockets-test-server python3-websockets node-ws nodejs chromium util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

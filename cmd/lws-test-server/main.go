@@ -1,15 +1,19 @@
 // Command lws-test-server is libwebsockets' test server in Go: one port
 // serving the test page over HTTP and the dumb-increment-protocol and
 // lws-mirror-protocol WebSocket protocols. See ../../../shared/TEST-APPS.md.
+//
+// Open http://localhost:7681/ in a browser: the page shows the counter and
+// a canvas whose strokes every other open copy of the page draws too. The
+// page is tested in headless Chromium by the browsertest module.
 package main
 
 import (
+	"context"
 	"flag"
-	"fmt"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strconv"
-	"syscall"
+	"time"
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/internal/testapp"
@@ -26,35 +30,46 @@ func main() {
 	iface := fs.String("i", "", "listen on this interface `address` only")
 	fs.StringVar(iface, "interface", "", "same as -i")
 	mask := testapp.LogMaskFlag(fs)
-	fs.Usage = testapp.Usage(fs, "[-p port] [-r dir] [-c] [-i address] [-d mask]")
+	daemon := testapp.DaemonFlags(fs, "lws-test-server", ".lwsts-lock")
+	tlsFlags := testapp.ServerTLSFlags(fs)
+	fs.Usage = testapp.Usage(fs, "[-p port] [-r dir] [-c] [-i address] [-s [--cert file --key file]] [-d mask] [-D [-lock-file path] [-log-file path]]")
 	fs.Parse(os.Args[1:])
 	testapp.ApplyLogMask(*mask)
+	if *root != "" {
+		*root, _ = filepath.Abs(*root) // a daemon runs in /
+	}
+	stop := daemon.MaybeDaemonize()
 
+	tlsConfig, err := tlsFlags.Config()
+	if err != nil {
+		daemon.Fatal(err)
+	}
 	svc, err := lws.New(lws.Config{
+		TLS:  tlsConfig,
 		Addr: netJoin(*iface, *port),
 		Protocols: []*lws.Protocol{
 			{Name: "http-only"},
 			testapp.DumbIncrement(*closeTest),
-			testapp.Mirror(),
+			testapp.WithDeflate(testapp.Mirror()),
 		},
 		HTTP: testapp.HTTPHandler(*root),
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "lws-test-server:", err)
-		os.Exit(1)
+		daemon.Fatal(err)
 	}
-	logging.Noticef("lws-test-server: serving http://localhost:%d/", svc.Port())
+	logging.Noticef("lws-test-server: serving %s://localhost:%d/", tlsFlags.Scheme(), svc.Port())
+	daemon.Ready()
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sig
-		svc.Close()
+		<-stop.Done() // SIGINT or SIGTERM: close every connection with 1001, then stop
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		svc.Shutdown(ctx)
 	}()
 	if err := svc.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "lws-test-server:", err)
-		os.Exit(1)
+		daemon.Fatal(err)
 	}
+	daemon.Close()
 }
 
 func netJoin(host string, port int) string {

@@ -1,0 +1,462 @@
+package lws
+
+// A blocking client for ordinary Go programs on top of the service loop:
+// Dial opens a client connection on a Service (a shared one, run on its own
+// goroutine, unless DialOptions.Service names one) and waits for the
+// handshake; the ClientConn it returns reads and writes whole messages.
+// The connection itself lives on the loop like any other; the methods here
+// talk to it only through posted functions and channels.
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/lws-go/lws/wsproto"
+)
+
+// DialOptions are the options of Dial. The zero value (or nil) dials with
+// no subprotocol, no extra header and the environment's proxy settings.
+type DialOptions struct {
+	// Protocols are the subprotocols offered, in order of preference;
+	// ClientConn.Subprotocol is the server's choice.
+	Protocols []string
+	// Origin, when not empty, is sent as the Origin header.
+	Origin string
+	// Host overrides the Host header.
+	Host string
+	// Header holds extra request header fields (see ClientInfo.Header).
+	Header http.Header
+	// Proxy and NoProxy are as in ClientInfo.
+	Proxy   string
+	NoProxy bool
+	// MaxMessageSize caps a received message (1009 beyond); 0 means the
+	// service's Limits.MaxMessageSize.
+	MaxMessageSize int64
+	// Compression offers permessage-deflate (RFC 7692) with these
+	// options; nil offers no extension.
+	Compression *Compression
+	// TLSConfig configures TLS for wss:// URLs (see ClientInfo.TLSConfig).
+	TLSConfig *tls.Config
+	// Service runs the connection. It must be running (Service.Run) and
+	// stay so while the connection is used. nil means a service shared by
+	// all such Dials, run on a goroutine of its own while any of its
+	// connections is open.
+	Service *Service
+}
+
+// CloseError is how a connection ended, as ReadMessage and WriteMessage
+// report it after the end: the close code and reason the peer sent, or
+// CloseAbnormal (1006) when the connection ended without a close frame.
+type CloseError struct {
+	Code   wsproto.CloseCode
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	if e.Reason == "" {
+		return fmt.Sprintf("lws: connection closed with %d (%v)", int(e.Code), e.Code)
+	}
+	return fmt.Sprintf("lws: connection closed with %d (%v): %q", int(e.Code), e.Code, e.Reason)
+}
+
+// Flow control of received messages: over dialHighWater bytes not yet read
+// with ReadMessage, reading from the socket stops (rx flow control) until
+// the backlog is under dialLowWater, so a reader that does not keep up
+// slows the server instead of growing memory.
+const (
+	dialHighWater = 4 << 20
+	dialLowWater  = 1 << 20
+)
+
+// ClientConn is a client WebSocket connection for blocking use: one
+// goroutine may call ReadMessage while any number of goroutines call
+// WriteMessage; Close may be called from any goroutine, any number of
+// times. Close must be called to release the connection.
+type ClientConn struct {
+	svc         *Service
+	conn        *Conn
+	release     func()
+	subprotocol string
+
+	established chan struct{} // closed by OnEstablished
+	done        chan struct{} // closed when the connection has ended
+	endErr      error         // why; set before done is closed
+
+	mu     sync.Mutex
+	inbox  []inMessage
+	bytes  int
+	avail  chan struct{} // cap 1: a message arrived
+	paused atomic.Bool   // reading stopped for the backlog
+
+	closeOnce   sync.Once
+	localClosed atomic.Bool
+
+	// loop only
+	writes []*writeReq // waiting for the socket to drain
+	ended  bool
+}
+
+type inMessage struct {
+	op   wsproto.Opcode
+	data []byte
+}
+
+// writeReq is one WriteMessage. state: 0 waiting, 1 taken by the loop,
+// 2 abandoned by the caller (the loop never touches data then).
+type writeReq struct {
+	data  []byte
+	mode  WriteMode
+	state atomic.Uint32
+	res   chan error
+}
+
+// Dial opens a WebSocket connection to url ("ws://host[:port]/path") and
+// waits for the opening handshake. ctx bounds name resolution, the
+// connect and the handshake: when it ends first, the attempt is abandoned,
+// everything it held is released and ctx's error returned. Handshake
+// failures are *HandshakeError.
+func Dial(ctx context.Context, url string, opts *DialOptions) (*ClientConn, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	svc, release, err := acquireDialService(opts.Service)
+	if err != nil {
+		return nil, err
+	}
+	cc := &ClientConn{
+		svc:         svc,
+		release:     release,
+		established: make(chan struct{}),
+		done:        make(chan struct{}),
+		avail:       make(chan struct{}, 1),
+	}
+	info := ClientInfo{
+		URL:       url,
+		Host:      opts.Host,
+		Origin:    opts.Origin,
+		Protocols: opts.Protocols,
+		Protocol:  cc.protocol(opts.MaxMessageSize, opts.Compression),
+		Header:    opts.Header,
+		TLSConfig: opts.TLSConfig,
+		Proxy:     opts.Proxy,
+		NoProxy:   opts.NoProxy,
+		User:      cc,
+	}
+	if err := ctx.Err(); err != nil {
+		release()
+		return nil, err
+	}
+	c, err := svc.Connect(info)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	cc.conn = c
+	select {
+	case <-cc.established:
+		return cc, nil
+	case <-cc.done:
+		release()
+		return nil, cc.endErr
+	case <-ctx.Done():
+	}
+	// Abandon the attempt on the loop and wait until it is gone (prompt:
+	// the loop closes the socket and cancels the name lookup at once).
+	if c.Post(c.abandon) == nil {
+		<-cc.done
+	}
+	release()
+	return nil, ctx.Err()
+}
+
+// abandon closes a connection a caller of Dial gave up on.
+func (c *Conn) abandon() {
+	switch c.state {
+	case stateDead:
+	case stateConnecting, stateClientHandshake:
+		c.failClient(context.Canceled)
+	default:
+		c.closeNow()
+	}
+}
+
+// protocol makes the callbacks that connect the loop to cc.
+func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
+	return &Protocol{
+		Reassemble:     true,
+		MaxMessageSize: maxMessage,
+		Compression:    comp,
+		OnEstablished: func(c *Conn) {
+			cc.subprotocol = c.Subprotocol()
+			close(cc.established)
+		},
+		OnReceive: func(c *Conn, data []byte) {
+			op := wsproto.OpText
+			if c.IsBinary() {
+				op = wsproto.OpBinary
+			}
+			msg := inMessage{op: op, data: append([]byte(nil), data...)}
+			cc.mu.Lock()
+			cc.inbox = append(cc.inbox, msg)
+			cc.bytes += len(msg.data)
+			over := cc.bytes > dialHighWater
+			cc.mu.Unlock()
+			if over {
+				cc.paused.Store(true)
+				c.PauseRx()
+			}
+			select {
+			case cc.avail <- struct{}{}:
+			default:
+			}
+		},
+		OnWriteable: func(c *Conn) { cc.pumpWrites(c) },
+		OnClosed: func(c *Conn, code wsproto.CloseCode, reason string) {
+			cc.end(&CloseError{Code: code, Reason: reason})
+		},
+		OnConnectionError: func(c *Conn, err error) { cc.end(err) },
+	}
+}
+
+// end records how the connection ended and wakes every waiter (loop only).
+func (cc *ClientConn) end(err error) {
+	if cc.ended {
+		return
+	}
+	cc.ended = true
+	cc.endErr = err
+	for _, w := range cc.writes {
+		if w.state.CompareAndSwap(0, 1) {
+			w.res <- err
+		}
+	}
+	cc.writes = nil
+	close(cc.done)
+}
+
+// Subprotocol is the subprotocol the server selected ("" for none).
+func (cc *ClientConn) Subprotocol() string { return cc.subprotocol }
+
+// ReadMessage waits for the next whole message and returns its type
+// (wsproto.OpText or wsproto.OpBinary) and payload, which the caller owns.
+// After the connection has ended it returns the *CloseError saying how
+// (ErrClosed after Close); when ctx ends first it returns ctx's error and
+// the connection stays usable. Only one goroutine may read at a time.
+func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, error) {
+	for {
+		cc.mu.Lock()
+		if len(cc.inbox) > 0 {
+			m := cc.inbox[0]
+			cc.inbox[0] = inMessage{}
+			cc.inbox = cc.inbox[1:]
+			cc.bytes -= len(m.data)
+			low := cc.bytes < dialLowWater
+			cc.mu.Unlock()
+			if low && cc.paused.Load() {
+				cc.resume()
+			}
+			return m.op, m.data, nil
+		}
+		cc.mu.Unlock()
+		select {
+		case <-cc.done:
+			cc.mu.Lock()
+			more := len(cc.inbox) > 0
+			cc.mu.Unlock()
+			if more {
+				continue
+			}
+			if cc.localClosed.Load() {
+				return 0, nil, ErrClosed
+			}
+			return 0, nil, cc.endErr
+		default:
+		}
+		select {
+		case <-cc.avail:
+		case <-cc.done:
+		case <-ctx.Done():
+			return 0, nil, ctx.Err()
+		}
+	}
+}
+
+// resume restarts reading once the backlog is low.
+func (cc *ClientConn) resume() {
+	_ = cc.conn.Post(func() {
+		cc.mu.Lock()
+		low := cc.bytes < dialLowWater
+		cc.mu.Unlock()
+		if low && cc.paused.Load() {
+			cc.paused.Store(false)
+			cc.conn.ResumeRx()
+		}
+	})
+}
+
+// WriteMessage sends data as one message of type op (wsproto.OpText or
+// wsproto.OpBinary). It returns once the message is handed to the
+// connection, waiting while too much is already unsent
+// (Limits.WriteBufferSize); data is not used after it returns. Safe for
+// concurrent use; concurrent messages go out whole, one after the other.
+// When ctx ends before the message was taken, nothing of it is sent and
+// ctx's error is returned.
+func (cc *ClientConn) WriteMessage(ctx context.Context, op wsproto.Opcode, data []byte) error {
+	var mode WriteMode
+	switch op {
+	case wsproto.OpText:
+		mode = WriteText
+	case wsproto.OpBinary:
+		mode = WriteBinary
+	default:
+		return fmt.Errorf("lws: WriteMessage takes OpText or OpBinary, not %v", op)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &writeReq{data: data, mode: mode, res: make(chan error, 1)}
+	if err := cc.conn.Post(func() { cc.queueWrite(w) }); err != nil {
+		return cc.writeClosedErr()
+	}
+	select {
+	case err := <-w.res:
+		return err
+	case <-ctx.Done():
+		if w.state.CompareAndSwap(0, 2) {
+			return ctx.Err()
+		}
+		return <-w.res
+	case <-cc.done:
+		if w.state.CompareAndSwap(0, 2) {
+			return cc.writeClosedErr()
+		}
+		return <-w.res
+	}
+}
+
+func (cc *ClientConn) writeClosedErr() error {
+	select {
+	case <-cc.done:
+		if !cc.localClosed.Load() && cc.endErr != nil {
+			return cc.endErr
+		}
+	default:
+	}
+	return ErrClosed
+}
+
+// queueWrite runs on the loop: write now when nothing waits and the
+// connection can take it, else wait for OnWriteable.
+func (cc *ClientConn) queueWrite(w *writeReq) {
+	cc.writes = append(cc.writes, w)
+	cc.pumpWrites(cc.conn)
+}
+
+// pumpWrites writes waiting messages in order while the connection takes
+// them (loop only).
+func (cc *ClientConn) pumpWrites(c *Conn) {
+	limit := c.loop.svc.limits.WriteBufferSize
+	for len(cc.writes) > 0 {
+		w := cc.writes[0]
+		if w.state.Load() == 2 {
+			cc.writes = cc.writes[1:]
+			continue
+		}
+		if c.state != stateWS {
+			if w.state.CompareAndSwap(0, 1) {
+				w.res <- ErrClosed
+			}
+			cc.writes = cc.writes[1:]
+			continue
+		}
+		if pending := c.Buffered(); pending > 0 && pending+len(w.data) > limit {
+			c.RequestWriteable()
+			return
+		}
+		cc.writes = cc.writes[1:]
+		if w.state.CompareAndSwap(0, 1) {
+			w.res <- c.Write(w.data, w.mode)
+		}
+	}
+	if len(cc.writes) == 0 {
+		cc.writes = nil
+	}
+}
+
+// Close starts the closing handshake with code and reason and waits until
+// the connection has ended (the server answered, or Limits.CloseTimeout
+// passed), then releases it. Later calls return at once. It returns nil
+// when the server answered the close, else the *CloseError saying how the
+// connection ended.
+func (cc *ClientConn) Close(code wsproto.CloseCode, reason string) error {
+	var err error
+	cc.closeOnce.Do(func() {
+		cc.localClosed.Store(true)
+		if cc.conn.Post(func() { cc.conn.Close(code, reason) }) == nil {
+			<-cc.done
+		} else {
+			select {
+			case <-cc.done:
+			default:
+				// The loop is gone without telling: its service was closed.
+			}
+		}
+		if ce, ok := cc.endErr.(*CloseError); ok && ce.Code == wsproto.CloseAbnormal {
+			err = ce
+		}
+		cc.release()
+	})
+	return err
+}
+
+// The shared service of Dial: created by the first Dial, run on its own
+// goroutine, closed when its last ClientConn is closed.
+var dialShared struct {
+	mu   sync.Mutex
+	svc  *Service
+	refs int
+	done chan error
+}
+
+// acquireDialService returns the service to dial on and the function that
+// releases it.
+func acquireDialService(svc *Service) (*Service, func(), error) {
+	if svc != nil {
+		return svc, func() {}, nil
+	}
+	d := &dialShared
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.svc == nil {
+		s, err := New(Config{})
+		if err != nil {
+			return nil, nil, err
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Run() }()
+		d.svc, d.done = s, done
+	}
+	d.refs++
+	s := d.svc
+	var once sync.Once
+	return s, func() { once.Do(releaseDialService) }, nil
+}
+
+func releaseDialService() {
+	d := &dialShared
+	d.mu.Lock()
+	d.refs--
+	if d.refs > 0 {
+		d.mu.Unlock()
+		return
+	}
+	s, done := d.svc, d.done
+	d.svc, d.done = nil, nil
+	d.mu.Unlock()
+	s.Close()
+	<-done
+}

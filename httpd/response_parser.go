@@ -1,0 +1,243 @@
+package httpd
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// Response is a parsed response head: what a client reads back from a
+// WebSocket handshake request or from a proxy's CONNECT. Its strings share
+// one allocation made when the head completes; the Header slice is owned by
+// the ResponseParser and reused after [ResponseParser.Reset].
+type Response struct {
+	// Major and Minor are the HTTP version numbers (Major is always 1).
+	Major, Minor int
+	// Status is the three-digit status code.
+	Status int
+	// Reason is the reason phrase, possibly empty.
+	Reason string
+	// Header holds the header fields in order of arrival, names in lower
+	// case.
+	Header Header
+	// ContentLength is the value of Content-Length, or -1 if absent.
+	ContentLength int64
+}
+
+// ResponseError is a response head a client must not accept. Msg says what
+// is wrong, quoting the offending input (truncated).
+type ResponseError struct {
+	Msg string
+}
+
+func (e *ResponseError) Error() string { return "httpd: malformed response: " + e.Msg }
+
+func newResponseError(msg string) *ResponseError { return &ResponseError{Msg: msg} }
+
+// ResponseParser is an incremental HTTP/1.x response head parser, the client
+// side counterpart of [Parser]. The zero value is ready to use with default
+// limits.
+//
+// Lines end in CRLF or, as RFC 9112 section 2.2 lets a recipient accept, a
+// bare LF. Each line is validated as soon as it completes, so feeding the
+// head whole or one byte at a time gives the same result. Limits.MaxHeaderBytes
+// bounds the head and Limits.MaxHeaders the number of fields.
+type ResponseParser struct {
+	lim   Limits
+	state parseState
+	err   *ResponseError
+
+	buf       []byte // the head so far
+	scanned   int    // bytes of buf already searched for '\n'
+	lineStart int    // start of the current line
+	haveLine  bool   // status line seen
+
+	reason span
+	fields []fieldSpan
+
+	resp   Response
+	header Header
+}
+
+// Reset discards any head in progress and prepares p for a new one with
+// limits l (zero fields mean defaults). The previous Response is invalid
+// after Reset.
+func (p *ResponseParser) Reset(l Limits) {
+	p.lim = l.withDefaults()
+	p.state = stateHead
+	p.err = nil
+	p.buf = p.buf[:0]
+	p.scanned, p.lineStart = 0, 0
+	p.haveLine = false
+	p.fields = p.fields[:0]
+	clear(p.header)
+	p.header = p.header[:0]
+	p.resp = Response{}
+}
+
+// Feed consumes bytes of the head from b. It returns how many bytes it
+// consumed and whether the head is complete; once done, b[n:] belongs to
+// what follows the head (the body, or WebSocket frames after a 101). An
+// error is a [*ResponseError] and is sticky until Reset. After done, Feed
+// returns (0, true, nil) until Reset.
+func (p *ResponseParser) Feed(b []byte) (n int, done bool, err error) {
+	switch p.state {
+	case stateDone:
+		return 0, true, nil
+	case stateFailed:
+		return 0, false, p.err
+	}
+	if p.lim.MaxHeaderBytes == 0 { // zero ResponseParser
+		p.lim = p.lim.withDefaults()
+	}
+	start := len(p.buf)
+	take := min(len(b), p.lim.MaxHeaderBytes-start)
+	p.buf = append(p.buf, b[:take]...)
+	for p.scanned < len(p.buf) {
+		i := bytes.IndexByte(p.buf[p.scanned:], '\n')
+		if i < 0 {
+			p.scanned = len(p.buf)
+			break
+		}
+		nl := p.scanned + i
+		p.scanned = nl + 1
+		if e := p.line(nl); e != nil {
+			return nl + 1 - start, false, p.fail(e)
+		}
+		if p.state == stateDone {
+			p.buf = p.buf[:nl+1]
+			if e := p.finish(); e != nil {
+				return nl + 1 - start, false, p.fail(e)
+			}
+			return nl + 1 - start, true, nil
+		}
+	}
+	if len(p.buf) >= p.lim.MaxHeaderBytes {
+		return take, false, p.fail(newResponseError("response head longer than " +
+			strconv.Itoa(p.lim.MaxHeaderBytes) + " bytes, at " + quote(p.buf[p.lineStart:])))
+	}
+	return take, false, nil
+}
+
+func (p *ResponseParser) fail(e *ResponseError) error {
+	p.state = stateFailed
+	p.err = e
+	return e
+}
+
+// Response returns the parsed head once Feed has reported done, else nil.
+// It stays valid until Reset.
+func (p *ResponseParser) Response() *Response {
+	if p.state != stateDone {
+		return nil
+	}
+	return &p.resp
+}
+
+// line handles the line ending with the '\n' at buf[nl].
+func (p *ResponseParser) line(nl int) *ResponseError {
+	ls := p.lineStart
+	p.lineStart = nl + 1
+	end := nl
+	if end > ls && p.buf[end-1] == '\r' {
+		end--
+	}
+	if !p.haveLine {
+		p.haveLine = true
+		return p.statusLine(ls, end)
+	}
+	if end == ls {
+		p.state = stateDone
+		return nil
+	}
+	if c := p.buf[ls]; c == ' ' || c == '\t' {
+		return newResponseError("obsolete line folding: " + quote(p.buf[ls:end]))
+	}
+	if len(p.fields) >= p.lim.MaxHeaders {
+		return newResponseError("more than " + strconv.Itoa(p.lim.MaxHeaders) + " header fields, at " + quote(p.buf[ls:end]))
+	}
+	return p.headerLine(ls, end)
+}
+
+// statusLine parses "HTTP/d.d SP 3DIGIT [SP reason]" in buf[s:e].
+func (p *ResponseParser) statusLine(s, e int) *ResponseError {
+	line := p.buf[s:e]
+	if len(line) < 12 || string(line[:5]) != "HTTP/" || !isDigit(line[5]) || line[6] != '.' ||
+		!isDigit(line[7]) || line[8] != ' ' || !isDigit(line[9]) || !isDigit(line[10]) || !isDigit(line[11]) ||
+		(len(line) > 12 && line[12] != ' ') {
+		return newResponseError("malformed status line " + quote(line))
+	}
+	p.resp.Major, p.resp.Minor = int(line[5]-'0'), int(line[7]-'0')
+	if p.resp.Major != 1 {
+		return newResponseError("unsupported HTTP version in status line " + quote(line))
+	}
+	p.resp.Status = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
+	if p.resp.Status < 100 {
+		return newResponseError("invalid status code in " + quote(line))
+	}
+	p.reason = span{e, e}
+	if len(line) > 12 {
+		for _, c := range line[13:] {
+			if (c < ' ' && c != '\t') || c == 0x7f {
+				return newResponseError("invalid character in reason phrase " + quote(line))
+			}
+		}
+		p.reason = span{s + 13, e}
+	}
+	return nil
+}
+
+// headerLine parses "name: value" in buf[s:e], lower-casing name in place.
+func (p *ResponseParser) headerLine(s, e int) *ResponseError {
+	line := p.buf[s:e]
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return newResponseError("header line without a name and colon " + quote(line))
+	}
+	name := line[:colon]
+	if !isToken(name) {
+		return newResponseError("invalid header name " + quote(name))
+	}
+	vs, ve := colon+1, len(line)
+	for vs < ve && (line[vs] == ' ' || line[vs] == '\t') {
+		vs++
+	}
+	for ve > vs && (line[ve-1] == ' ' || line[ve-1] == '\t') {
+		ve--
+	}
+	for _, c := range line[vs:ve] {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return newResponseError("invalid character in value of header " + quote(name) + ": " + quote(line[vs:ve]))
+		}
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			name[i] = c + ('a' - 'A')
+		}
+	}
+	p.fields = append(p.fields, fieldSpan{span{s, s + colon}, span{s + vs, s + ve}})
+	return nil
+}
+
+// finish builds the Response from the complete head.
+func (p *ResponseParser) finish() *ResponseError {
+	s := string(p.buf)
+	sub := func(sp span) string { return s[sp.start:sp.end] }
+	r := &p.resp
+	r.Reason = sub(p.reason)
+	for _, f := range p.fields {
+		p.header = append(p.header, Field{Name: sub(f.name), Value: sub(f.value)})
+	}
+	r.Header = p.header
+	r.ContentLength = -1
+	for _, f := range r.Header {
+		if f.Name != "content-length" {
+			continue
+		}
+		n, ok := parseContentLength(f.Value)
+		if !ok || (r.ContentLength >= 0 && r.ContentLength != n) {
+			return newResponseError("invalid Content-Length " + quote(f.Value))
+		}
+		r.ContentLength = n
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package lws
+
+// TLS on a connection (wss:// and https://; libwebsockets' SSL support):
+// the socket reads and writes of a Conn go through a tlsconn.Session when
+// the service has Config.TLS (accepted connections) or a client connection
+// is secure. The handshake runs on a goroutine of the Session while the
+// loop keeps serving; afterwards records are encrypted and decrypted on the
+// loop. See tlsconn/doc.go for the design.
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+
+	"github.com/lws-go/lws/logging"
+	"github.com/lws-go/lws/tlsconn"
+	"golang.org/x/sys/unix"
+)
+
+// tlsState is a connection's TLS session; Conn.tls is nil for plain TCP.
+type tlsState struct {
+	s           *tlsconn.Session
+	handshaking bool
+	more        bool   // the last read filled the caller's buffer: more may be decrypted without socket input
+	owed        int    // plaintext bytes encrypted whose ciphertext is not all written yet
+	outWaiting  bool   // handshake output the socket did not take: watch writability
+	then        func() // run once the handshake has succeeded
+}
+
+// tlsWriteChunk bounds the plaintext encrypted per socket write, so the
+// ciphertext waiting in the session stays small.
+const tlsWriteChunk = 64 << 10
+
+// prepareServerTLS completes a server configuration with lws's defaults:
+// ALPN http/1.1 and TLS 1.2 at least, unless the caller chose otherwise.
+func prepareServerTLS(cfg *tls.Config) *tls.Config {
+	if cfg == nil {
+		return nil
+	}
+	cfg = cfg.Clone()
+	if len(cfg.NextProtos) == 0 {
+		cfg.NextProtos = []string{tlsconn.ALPN}
+	}
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	return cfg
+}
+
+// adoptAccepted makes an accepted socket a connection of the loop, with
+// TLS when the service serves it.
+func (l *serviceLoop) adoptAccepted(fd int, remote netip.AddrPort) {
+	c := l.adopt(fd, remote)
+	if c != nil && l.svc.cfg.TLS != nil {
+		c.startTLS(tlsconn.NewServer(l.svc.cfg.TLS), nil)
+	}
+}
+
+// startTLS puts the connection's I/O under s and starts its handshake;
+// then runs on the loop after it succeeded.
+func (c *Conn) startTLS(s *tlsconn.Session, then func()) {
+	t := &tlsState{s: s, handshaking: true, then: then}
+	c.tls = t
+	l := c.loop
+	progress := func() { c.tlsProgress(t) }
+	s.Start(func() { _ = l.ev.Post(progress) })
+}
+
+// tlsProgress runs on the loop when the handshake goroutine wrote output
+// or ended.
+func (c *Conn) tlsProgress(t *tlsState) {
+	if c.state == stateDead || c.tls != t {
+		return
+	}
+	if !c.tlsFlush() {
+		return
+	}
+	if !t.handshaking {
+		return
+	}
+	done, err := t.s.Done()
+	if !done {
+		return
+	}
+	t.handshaking = false
+	if err != nil {
+		err = fmt.Errorf("lws: TLS handshake: %w", err)
+		if c.cl != nil {
+			c.failClient(err)
+			return
+		}
+		c.logInfo("%v", err)
+		c.closeNow()
+		return
+	}
+	if logging.Enabled(logging.Info) {
+		st := t.s.ConnectionState()
+		c.logInfo("TLS %s established (%s, ALPN %q, SNI %q)", tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite), st.NegotiatedProtocol, st.ServerName)
+	}
+	if t.then != nil {
+		t.then()
+	}
+	// Records that arrived with the handshake's last flight are already
+	// in the session: the socket will not signal them.
+	if c.state != stateDead && !c.rxPaused && !c.rxHeld {
+		c.readable()
+	}
+}
+
+// tlsFlush writes ciphertext the session holds; it reports false when the
+// connection died.
+func (c *Conn) tlsFlush() bool {
+	t := c.tls
+	pending, err := t.s.Flush(c.writeFD)
+	if err != nil && err != unix.EAGAIN {
+		c.logInfo("write: %v", err)
+		c.closeNow()
+		return false
+	}
+	if t.handshaking && pending != t.outWaiting {
+		t.outWaiting = pending
+		c.updateEvents()
+	}
+	return true
+}
+
+// tlsHandshakeOut reports whether handshake output waits for the socket
+// (wantEvents asks for writability then).
+func (c *Conn) tlsHandshakeOut() bool { return c.tls != nil && c.tls.outWaiting }
+
+// tlsWritable handles writability during the handshake; it reports
+// whether it did.
+func (c *Conn) tlsWritable() bool {
+	if c.tls == nil || !c.tls.handshaking {
+		return false
+	}
+	c.tlsFlush()
+	return true
+}
+
+// writeFD is one non-blocking write to the socket.
+func (c *Conn) writeFD(p []byte) (int, error) {
+	for {
+		n, err := unix.Write(c.fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		return max(n, 0), err
+	}
+}
+
+// sockRead reads from the connection: from the socket, or decrypted from
+// its TLS session (reading the socket when the session needs ciphertext).
+// It returns what unix.Read would: (0, nil) at the end of the stream,
+// unix.EAGAIN when nothing is available.
+func (c *Conn) sockRead(buf []byte) (int, error) {
+	t := c.tls
+	if t == nil {
+		return unix.Read(c.fd, buf)
+	}
+	if t.handshaking { // ciphertext for the handshake goroutine
+		for {
+			n, err := unix.Read(c.fd, buf)
+			if n > 0 {
+				if ferr := t.s.Feed(buf[:n]); ferr != nil {
+					return 0, ferr
+				}
+				continue
+			}
+			return 0, err
+		}
+	}
+	n := 0
+	for {
+		k, err := t.s.Read(buf[n:])
+		n += k
+		if n == len(buf) {
+			t.more = true
+			return n, nil
+		}
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, tlsconn.ErrWouldBlock):
+		case err == io.EOF: // close_notify
+			t.more = false
+			return n, nil
+		default:
+			t.more = false
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+		t.more = false
+		if n > 0 {
+			return n, nil
+		}
+		r, rerr := unix.Read(c.fd, buf)
+		if r <= 0 {
+			return 0, rerr
+		}
+		if ferr := t.s.Feed(buf[:r]); ferr != nil {
+			return 0, ferr
+		}
+	}
+}
+
+// sockWrite writes b (or a first part of it) to the connection: to the
+// socket, or encrypted through its TLS session. Like unix.Write it returns
+// how many bytes of b are done, or unix.EAGAIN. With TLS, bytes count as
+// done only when their ciphertext is all written; until then they stay at
+// the front of b for the next call (t.owed).
+func (c *Conn) sockWrite(b []byte) (int, error) {
+	t := c.tls
+	if t == nil {
+		return unix.Write(c.fd, b)
+	}
+	if t.handshaking {
+		return 0, unix.EAGAIN // nothing is queued before the handshake ends
+	}
+	if t.owed == 0 {
+		k := min(len(b), tlsWriteChunk)
+		if _, err := t.s.Write(b[:k]); err != nil {
+			return 0, err
+		}
+		t.owed = k
+	}
+	pending, err := t.s.Flush(c.writeFD)
+	if err != nil && err != unix.EAGAIN {
+		return 0, err
+	}
+	if pending {
+		return 0, unix.EAGAIN
+	}
+	k := t.owed
+	t.owed = 0
+	return k, nil
+}
+
+// tlsMore reports whether the TLS session may hold received data the
+// socket will not signal again.
+func (c *Conn) tlsMore() bool { return c.tls != nil && c.tls.more }
+
+// tlsCloseNotify sends a close_notify alert, best effort, before the
+// connection's sending side is shut.
+func (c *Conn) tlsCloseNotify() {
+	if t := c.tls; t != nil && !t.handshaking && t.s.CloseWrite() == nil {
+		_, _ = t.s.Flush(c.writeFD)
+	}
+}
+
+// releaseTLS is closeNow's part: a handshake in progress ends.
+func (c *Conn) releaseTLS() {
+	if c.tls != nil {
+		c.tls.s.Close()
+	}
+}
+
+// TLSState is the connection's TLS state and whether it uses TLS
+// (libwebsockets' lws_is_ssl); valid once the handshake has completed.
+func (c *Conn) TLSState() (tls.ConnectionState, bool) {
+	if c.tls == nil || c.tls.handshaking {
+		return tls.ConnectionState{}, false
+	}
+	return c.tls.s.ConnectionState(), true
+}
+
+// startClientTLS starts the TLS handshake of a secure client connection
+// (after the proxy's CONNECT, if any); the WebSocket request follows it.
+func (c *Conn) startClientTLS() {
+	cs := c.cl
+	cs.phase = phaseHandshake
+	c.setDeadline(cs.handshakeTimeout, c.clientTimedOut)
+	cfg := tlsconn.ClientConfig(cs.tlsConfig, cs.host)
+	c.startTLS(tlsconn.NewClient(cfg), func() {
+		c.sendClientRequest()
+		c.flush()
+	})
+}
