@@ -116,14 +116,29 @@ func TestPythonClient(t *testing.T) {
 
 	t.Run("bad-utf8", func(t *testing.T) {
 		for _, tc := range []struct{ first, second string }{
-			{"ff", ""},             // invalid byte, message not finished yet
+			{"ff", ""},             // invalid byte, message not finished yet: 1007 at once
 			{"48656cc3", "28"},     // a 2-byte sequence broken across fragments
 			{"e282", "ac41f09f98"}, // valid split then a truncated 4-byte sequence at the end
 			{"eda080", "41"},       // a surrogate
 		} {
-			res := runPy(t, py, port, "/", "badutf8", tc.first, tc.second)
+			res := runPy(t, py, port, "/", "badutf8", tc.first, tc.second, "plain")
 			if res["close_code"] != float64(1007) {
 				t.Errorf("fragments %s|%s: close code %v, want 1007", tc.first, tc.second, res["close_code"])
+			}
+		}
+	})
+
+	t.Run("bad-utf8-compressed", func(t *testing.T) {
+		// With permessage-deflate the check runs on the inflated message:
+		// complete messages whose text is broken get 1007 too.
+		for _, tc := range []struct{ first, second string }{
+			{"48656cc3", "28"},
+			{"e282", "ac41f09f98"},
+			{"eda080", "41"},
+		} {
+			res := runPy(t, py, port, "/", "badutf8", tc.first, tc.second, "compress")
+			if res["close_code"] != float64(1007) {
+				t.Errorf("compressed fragments %s|%s: close code %v, want 1007", tc.first, tc.second, res["close_code"])
 			}
 		}
 	})

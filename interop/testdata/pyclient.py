@@ -67,9 +67,11 @@ async def ping(url, payload):
         return {"pong": True, "rtt_ms": (time.monotonic() - t0) * 1000}
 
 
-async def badutf8(url, first, second):
-    """Sends a TEXT message whose UTF-8 is broken across two fragments."""
-    async with websockets.connect(url, subprotocols=["lws-mirror-protocol"], open_timeout=TIMEOUT) as ws:
+async def badutf8(url, first, second, compress):
+    """Sends a TEXT message whose UTF-8 is broken across two fragments,
+    compressed (permessage-deflate, websockets' default) or not."""
+    kw = {} if compress else {"compression": None}
+    async with websockets.connect(url, subprotocols=["lws-mirror-protocol"], open_timeout=TIMEOUT, **kw) as ws:
         await ws.write_frame(False, 0x1, bytes.fromhex(first))
         if second:
             await ws.write_frame(True, 0x0, bytes.fromhex(second))
@@ -98,7 +100,7 @@ def main():
     elif cmd == "ping":
         coro = ping(url, args[0])
     elif cmd == "badutf8":
-        coro = badutf8(url, args[0], args[1] if len(args) > 1 else "")
+        coro = badutf8(url, args[0], args[1], args[2] == "compress")
     elif cmd == "closeecho":
         coro = closeecho(url, int(args[0]), args[1])
     else:
