@@ -6,6 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,9 +26,9 @@ func TestKeepaliveAnsweredStaysOpen(t *testing.T) {
 		Protocols: []*lws.Protocol{tr.track(wholeEcho("echo"))},
 		Limits:    lws.Limits{PingInterval: interval, PongTimeout: pongWait},
 	})
+	lastSent := time.Now() // the server's idle clock starts after this
 	rc := dialWS(t, svc, "echo")
 	port := localPort(rc)
-	lastSent := time.Now()
 	for i := 0; i < 4; i++ {
 		f, err := rc.readFrame(t)
 		if err != nil || f.op != 0x9 {
@@ -146,4 +149,43 @@ func TestKeepaliveOff(t *testing.T) {
 	if err != nil || f.op != 0x1 || !bytes.Equal(f.payload, []byte("x")) {
 		t.Fatalf("keepalive off: first frame %v %v, want the echo and no PING", f, err)
 	}
+}
+
+// TestWriteStallHTTP: a client that requests a large file and never reads
+// it is dropped after WriteStallTimeout; what it can still read is an
+// unfinished response, then the end of the connection.
+func TestWriteStallHTTP(t *testing.T) {
+	const size = 32 << 20
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "big.bin"), make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc := startService(t, lws.Config{DocumentRoot: root, Limits: lws.Limits{WriteStallTimeout: 300 * time.Millisecond}})
+	c, err := net.DialTimeout("tcp", svc.Addr().String(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(16 << 10)
+	t0 := time.Now()
+	c.Write([]byte("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+	// The start of the response shows the server is sending; then the
+	// client stops reading.
+	head := make([]byte, 12)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.ReadFull(c, head); err != nil || string(head) != "HTTP/1.1 200" {
+		t.Fatalf("response starts %q, %v", head, err)
+	}
+	waitCond(t, "the stalled download dropped", func() bool { return svc.Connections() == 0 })
+	dropped := time.Since(t0)
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	n, err := io.Copy(io.Discard, c)
+	n += int64(len(head))
+	if err != nil && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("reading what was sent: %v", err)
+	}
+	if n >= size {
+		t.Fatalf("read %d bytes: the whole file arrived, the download was not cut", n)
+	}
+	t.Logf("dropped after %v; %d of %d bytes had been sent", dropped.Round(time.Millisecond), n, size)
 }

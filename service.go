@@ -237,6 +237,8 @@ func (s *Service) Close() error {
 // WebSocket connection and closes plain HTTP ones, then waits until every
 // connection is gone or ctx ends, and finally closes the service as Close
 // does. It returns ctx's error when connections were still open at its end.
+// Like Close it waits for the loops, so from a callback run it on a
+// goroutine of its own.
 func (s *Service) Shutdown(ctx context.Context) error {
 	if !s.closing.CompareAndSwap(false, true) {
 		return s.Close()
