@@ -70,10 +70,16 @@ func (r *HTTPRequest) ServeFile(root, urlPath string) {
 	c.flush()
 }
 
-// Error answers with an error status and a short body, and closes the
-// connection after it.
+// Error answers with an error status and a short body. After a 403, 404,
+// 405 or 410 a kept-alive connection goes on to its next request; after
+// any other status it is closed.
 func (r *HTTPRequest) Error(status int) {
 	if r.responded {
+		return
+	}
+	switch status {
+	case 403, 404, 405, 410:
+		r.Respond(status, "text/html; charset=utf-8", []byte(errorBody(status, "")))
 		return
 	}
 	r.responded = true
@@ -161,14 +167,19 @@ func (c *Conn) respondError(status int, msg string, extra ...httpd.Field) {
 	if c.state != stateHTTP {
 		return
 	}
-	if msg == "" {
-		msg = httpd.StatusText(status)
-	}
-	body := "<html><body><h1>" + strconv.Itoa(status) + " " + httpd.StatusText(status) + "</h1><p>" + htmlEscape(msg) + "</p></body></html>\n"
+	body := errorBody(status, msg)
 	c.keepAlive = false
 	c.queueRaw(httpd.AppendResponseHead(nil, status, "text/html; charset=utf-8", int64(len(body)), false, extra...))
 	c.queueRaw([]byte(body))
 	c.drain()
+}
+
+// errorBody is the small page sent with an error status.
+func errorBody(status int, msg string) string {
+	if msg == "" {
+		msg = httpd.StatusText(status)
+	}
+	return "<html><body><h1>" + strconv.Itoa(status) + " " + httpd.StatusText(status) + "</h1><p>" + htmlEscape(msg) + "</p></body></html>\n"
 }
 
 func htmlEscape(s string) string {
