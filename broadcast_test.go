@@ -320,7 +320,10 @@ func testSlowReader(t *testing.T, policy lws.OverflowPolicy, code int) {
 	p := tr.protocol("slow")
 	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p},
 		Limits: lws.Limits{SendQueueSize: limit, SendQueueOverflow: policy,
-			PingInterval: -1, WriteStallTimeout: 2 * time.Minute}})
+			// The slow reader reads only after the broadcasts end, which
+			// can take long on a loaded machine: the close handshake and
+			// the stall watch must wait for it.
+			PingInterval: -1, WriteStallTimeout: 2 * time.Minute, CloseTimeout: 2 * time.Minute}})
 	slow, err := dialPath(svc, "slow", "/slow", 4096)
 	if err != nil {
 		t.Fatal(err)
