@@ -196,3 +196,26 @@ func TestPanicContainment(t *testing.T) {
 		t.Errorf("%d connections left, want the %d bystanders", n, len(bystanders))
 	}
 }
+
+// TestServicePostPanic: a panic in a function given to Service.Post is
+// logged and the loop goes on serving.
+func TestServicePostPanic(t *testing.T) {
+	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{echoProtocol("echo")}})
+	if err := svc.Post(func() { panic("posted panic") }); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	if err := svc.Post(func() { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the loop stopped after a panic in a posted function")
+	}
+	c := dialWS(t, svc, "")
+	c.Write(frame(0x81, key1, []byte("still here")))
+	if f, err := c.readFrame(t); err != nil || string(f.payload) != "still here" {
+		t.Fatalf("echo after the panic: %v %v", f, err)
+	}
+}

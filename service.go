@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/lws-go/lws/evloop"
 	"github.com/lws-go/lws/logging"
+	"github.com/lws-go/lws/wsproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,10 +44,11 @@ type Service struct {
 type serviceLoop struct {
 	svc       *Service
 	ev        *evloop.Loop
-	rbuf      []byte   // shared read buffer: connections hold no read buffer
-	free      [][]byte // recycled output and reassembly buffers
-	freeBytes int      // their total capacity, at most maxPoolBytes
-	conns     connList // every connection owned by this loop
+	rbuf      []byte            // shared read buffer: connections hold no read buffer
+	free      [][]byte          // recycled output and reassembly buffers
+	freeBytes int               // their total capacity, at most maxPoolBytes
+	conns     connList          // every connection owned by this loop
+	parsers   []*wsproto.Parser // idle frame parsers (conn_read.go)
 	index     int
 }
 
@@ -149,12 +152,23 @@ func (s *Service) Run() error {
 	return errors.Join(errs...)
 }
 
-// Post runs f on service loop 0. Safe from any goroutine.
+// Post runs f on service loop 0. Safe from any goroutine. A panic in f is
+// logged at ERR with its stack and the loop goes on.
 func (s *Service) Post(f func()) error {
-	if err := s.loops[0].ev.Post(f); err != nil {
+	if err := s.loops[0].ev.Post(func() { runRecovered("posted function", f) }); err != nil {
 		return ErrServiceClosed
 	}
 	return nil
+}
+
+// runRecovered runs f, logging a panic instead of letting it end the loop.
+func runRecovered(what string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			logging.Errf("panic in %s: %v\n%s", what, r, debug.Stack())
+		}
+	}()
+	f()
 }
 
 // RequestWriteableAll asks for one OnWriteable callback on every established
