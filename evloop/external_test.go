@@ -192,3 +192,40 @@ func testExternal(t *testing.T, u userPoller) {
 		t.Fatalf("fds left in the user's loop: %v", mask)
 	}
 }
+
+// TestPostBatchSpreadsBursts: one iteration runs at most PostBatch posted
+// funcs; the rest run, in order, in the next ones, and NextTimeout says
+// not to sleep meanwhile.
+func TestPostBatchSpreadsBursts(t *testing.T) {
+	l, err := New(Config{External: &External{
+		Add: func(int, Events) {}, Delete: func(int, Events) {},
+		SetMode: func(int, Events) {}, ClearMode: func(int, Events) {},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const n = 2*PostBatch + 10
+	var ran []int
+	for i := 0; i < n; i++ {
+		i := i
+		l.Post(func() { ran = append(ran, i) })
+	}
+	for iter, want := range []int{PostBatch, 2 * PostBatch, n} {
+		l.ServiceTimers()
+		if len(ran) != want {
+			t.Fatalf("after iteration %d: %d funcs ran, want %d", iter+1, len(ran), want)
+		}
+		if want < n && l.NextTimeout() != 0 {
+			t.Fatalf("after iteration %d: NextTimeout %v with posted work left", iter+1, l.NextTimeout())
+		}
+	}
+	for i, v := range ran {
+		if v != i {
+			t.Fatalf("func %d ran at position %d", v, i)
+		}
+	}
+	if d := l.NextTimeout(); d != -1 {
+		t.Fatalf("NextTimeout %v with nothing left, want -1", d)
+	}
+}

@@ -41,6 +41,8 @@ type Loop struct {
 	released bool     // poller and wake fds closed (mu)
 	running  bool     // inside Run (mu)
 	spare    []func() // the other queue buffer (loop only)
+	carry    []func() // posted funcs taken from queue, not all run yet (loop only)
+	carryOff int      // carry[carryOff:] still to run (loop only)
 
 	wakePending atomic.Bool // a wake-up write is outstanding
 	stopped     atomic.Bool
@@ -223,26 +225,44 @@ func (l *Loop) handleWake() {
 	l.wakePending.Store(false)
 }
 
-// runPosted runs the funcs posted so far. Funcs posted while they run are
-// left for the next iteration.
+// PostBatch is the most posted funcs one loop iteration runs: a burst of
+// posts (broadcasts, sends) is spread over iterations so the fds of the
+// loop are serviced in between. The rest run first in the next iteration,
+// which then does not wait.
+const PostBatch = 1024
+
+// runPosted runs up to PostBatch of the funcs posted so far, in order.
+// Funcs posted while they run are left for a later iteration.
 func (l *Loop) runPosted() {
-	l.mu.Lock()
-	q := l.queue
-	if len(q) == 0 {
+	if l.carryOff == len(l.carry) {
+		l.mu.Lock()
+		q := l.queue
+		if len(q) == 0 {
+			l.mu.Unlock()
+			return
+		}
+		l.queue = l.spare[:0]
+		l.spare = nil
 		l.mu.Unlock()
-		return
+		l.carry, l.carryOff = q, 0
 	}
-	l.queue = l.spare[:0]
-	l.spare = nil
-	l.mu.Unlock()
-	for i, f := range q {
-		q[i] = nil
+	end := min(len(l.carry), l.carryOff+PostBatch)
+	for l.carryOff < end {
+		f := l.carry[l.carryOff]
+		l.carry[l.carryOff] = nil
+		l.carryOff++
 		f()
 	}
-	l.spare = q[:0]
+	if l.carryOff == len(l.carry) {
+		l.spare = l.carry[:0]
+		l.carry, l.carryOff = nil, 0
+	}
 }
 
 func (l *Loop) pendingPosts() bool {
+	if l.carryOff < len(l.carry) {
+		return true
+	}
 	l.mu.Lock()
 	n := len(l.queue)
 	l.mu.Unlock()
@@ -348,6 +368,11 @@ func (l *Loop) dispatch(ready []readyEvent) {
 // waitTimeoutMs is the poll timeout: -1 without timers, else the time to the
 // next deadline rounded up to whole milliseconds.
 func (l *Loop) waitTimeoutMs() int {
+	if l.pendingPosts() {
+		// Posted work left over from the last iteration (PostBatch), or
+		// queued behind it while no wake-up was outstanding.
+		return 0
+	}
 	d := l.untilNextTimer()
 	if d < 0 {
 		return -1
