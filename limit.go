@@ -20,8 +20,9 @@ var sizeTable = evloop.SizeTable
 // "maximum number of connections"), once the loops and the listener have
 // taken their own descriptors: the soft RLIMIT_NOFILE (or the table size,
 // when that is smaller) less every fd open now less spareFDs, capped by
-// Config.MaxConns. It logs
-// the limit and the table's memory at NOTICE.
+// Config.MaxConns. It logs the limit and the table's memory at NOTICE for
+// a listening service, at INFO for a client-only one (such as the service
+// behind Dial, started and closed with the connections of a program).
 func (s *Service) setConnLimit(atStart evloop.Sizing) {
 	sz := atStart
 	if now, err := sizeTable(s.cfg.MaxConns); err == nil {
@@ -34,6 +35,10 @@ func (s *Service) setConnLimit(atStart evloop.Sizing) {
 		conns = int(max(room, 0))
 	}
 	s.maxConns = conns
-	logging.Noticef("connection table: %d slots, %d bytes; up to %d connections (RLIMIT_NOFILE soft limit %d, %d fds in use)",
+	level := logging.Notice
+	if s.cfg.Addr == "" {
+		level = logging.Info
+	}
+	logging.Logf(level, "connection table: %d slots, %d bytes; up to %d connections (RLIMIT_NOFILE soft limit %d, %d fds in use)",
 		s.table.Size(), s.table.MemoryBytes(), conns, sz.Soft, sz.Open)
 }
