@@ -3,7 +3,6 @@ package pmdeflate
 import (
 	"compress/flate"
 	"fmt"
-	"sync"
 )
 
 // DefaultLevel is the compression level of a zero Level: flate.BestSpeed,
@@ -16,7 +15,7 @@ var tail = [4]byte{0x00, 0x00, 0xff, 0xff}
 
 // deflaters holds idle deflaters per level (HuffmanOnly -2 to
 // BestCompression 9), each reset and ready for a new message.
-var deflaters [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
+var deflaters [flate.BestCompression - flate.HuffmanOnly + 1]freeList[*deflater]
 
 // deflater is a flate.Writer with the sink it writes to: appending to the
 // buffer the caller passes for each message.
@@ -33,7 +32,7 @@ func (s *appendSink) Write(p []byte) (int, error) {
 }
 
 func getDeflater(level int) *deflater {
-	if d, ok := deflaters[level-flate.HuffmanOnly].Get().(*deflater); ok {
+	if d, ok := deflaters[level-flate.HuffmanOnly].get(); ok {
 		return d
 	}
 	d := &deflater{}
@@ -44,7 +43,7 @@ func getDeflater(level int) *deflater {
 func putDeflater(level int, d *deflater) {
 	d.sink.buf = nil
 	d.w.Reset(&d.sink)
-	deflaters[level-flate.HuffmanOnly].Put(d)
+	deflaters[level-flate.HuffmanOnly].put(d)
 }
 
 // Compressor compresses the messages one endpoint sends (RFC 7692 section

@@ -4,7 +4,6 @@ import (
 	"compress/flate"
 	"errors"
 	"io"
-	"sync"
 
 	"github.com/lws-go/lws/wsproto"
 )
@@ -19,7 +18,7 @@ var (
 )
 
 // inflaters holds idle flate readers; they are borrowed for one message.
-var inflaters sync.Pool
+var inflaters freeList[io.ReadCloser]
 
 // source feeds one compressed message and then the 00 00 ff ff that RFC
 // 7692 section 7.2.2 appends before inflating. It is an io.ByteReader, so
@@ -94,7 +93,7 @@ func (d *Decompressor) Reset(msg []byte, limit int64) {
 	if d.takeover && len(d.hist) > 0 {
 		dict = d.hist[max(0, len(d.hist)-d.window):]
 	}
-	if fr, ok := inflaters.Get().(io.ReadCloser); ok {
+	if fr, ok := inflaters.get(); ok {
 		fr.(flate.Resetter).Reset(&d.src, dict)
 		d.fr = fr
 	} else {
@@ -152,7 +151,7 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 func (d *Decompressor) End() {
 	d.done = true
 	if d.fr != nil {
-		inflaters.Put(d.fr)
+		inflaters.put(d.fr)
 		d.fr = nil
 	}
 	d.src = source{}
