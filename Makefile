@@ -8,7 +8,7 @@ FUZZ_TARGETS ?= $(shell ./scripts/fuzz-targets.sh)
 
 # the Go modules of the tree: the library, and beside it the modules that
 # keep their own dependencies out of its go.mod
-MODULES := . browsertest bench
+MODULES := . browsertest bench backplane
 
 .PHONY: test peers vet unit fuzz soak bench build
 

@@ -48,6 +48,19 @@ func (m *mirrorInstance) minNext() uint64 {
 	return min
 }
 
+// add appends one message (copied) to the stream, wakes every member and
+// starts the stuck timer of those now over the high-water mark.
+func (m *mirrorInstance) add(data []byte) {
+	m.msgs = append(m.msgs, append([]byte(nil), data...))
+	for rc, r := range m.members {
+		rc.RequestWriteable()
+		if !r.lagging && m.head()-r.next >= MirrorHighWater {
+			r.lagging = true
+			rc.SetTimer(MirrorStuckTimeout)
+		}
+	}
+}
+
 // trim drops messages every member has sent and resumes paused senders when
 // the backlog is low again.
 func (m *mirrorInstance) trim() {
@@ -69,12 +82,39 @@ func (m *mirrorInstance) trim() {
 // sent as TEXT to every connection of the same instance, sender included,
 // in order. The instance is chosen by "?mirror=<name>" (default "").
 func Mirror() *lws.Protocol {
+	p, _ := SpanningMirror(nil)
+	return p
+}
+
+// MirrorFanout carries mirror messages to the other servers of a group
+// (the backplane module implements it over NATS). Publish is called on
+// the service loop with every message a local client sends, in order; it
+// must not block for long and must not keep msg after it returns. An error
+// is the fan-out's to count: local delivery goes on regardless.
+type MirrorFanout interface {
+	Publish(instance string, msg []byte) error
+}
+
+// SpanningMirror is Mirror spanning servers: every message a local client
+// sends is also given to out (nil: none), and deliver takes the messages
+// other servers published. deliver must run on the service loop (post it
+// with Service.Post); it copies msg. A remote message joins the instance's
+// stream like a local one, behind what is already queued, so the order of
+// each sender is kept; an instance with no local member drops it. Remote
+// senders cannot be paused: a reader that falls MirrorHighWater behind
+// them is closed after MirrorStuckTimeout as for local senders.
+func SpanningMirror(out MirrorFanout) (p *lws.Protocol, deliver func(instance string, msg []byte)) {
 	instances := map[string]*mirrorInstance{}
+	deliver = func(name string, msg []byte) {
+		if inst := instances[name]; inst != nil {
+			inst.add(msg)
+		}
+	}
 	member := func(c *lws.Conn) *mirrorMember {
 		mm, _ := c.User().(*mirrorMember)
 		return mm
 	}
-	return &lws.Protocol{
+	p = &lws.Protocol{
 		Name:           "lws-mirror-protocol",
 		Reassemble:     true,
 		MaxMessageSize: 64 << 10,
@@ -96,13 +136,9 @@ func Mirror() *lws.Protocol {
 				return
 			}
 			inst := mm.inst
-			inst.msgs = append(inst.msgs, append([]byte(nil), data...))
-			for rc, r := range inst.members {
-				rc.RequestWriteable()
-				if !r.lagging && inst.head()-r.next >= MirrorHighWater {
-					r.lagging = true
-					rc.SetTimer(MirrorStuckTimeout)
-				}
+			inst.add(data)
+			if out != nil {
+				_ = out.Publish(inst.name, data)
 			}
 			if inst.head()-inst.minNext() >= MirrorHighWater {
 				c.PauseRx()
@@ -159,4 +195,5 @@ func Mirror() *lws.Protocol {
 			}
 		},
 	}
+	return p, deliver
 }
