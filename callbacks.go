@@ -77,7 +77,7 @@ func (c *Conn) recoverCallback(name string) {
 	logging.Errf("panic in %s callback (protocol %q, peer %v): %v\n%s", name, proto, c.remote, r, debug.Stack())
 	switch c.state {
 	case stateWS:
-		c.closeCode, c.closeReason = wsproto.CloseInternalError, "internal error"
+		c.setClose(wsproto.CloseInternalError, "internal error")
 		c.queueClose(wsproto.CloseInternalError, "internal error")
 		c.drain()
 	case stateHTTP:

@@ -208,7 +208,8 @@ func (s *Service) Connect(info ClientInfo) (*Conn, error) {
 	}
 	l := s.loopFor()
 	c := &Conn{loop: l, fd: -1, state: stateConnecting, client: true, proto: p, user: info.User, cl: cs}
-	c.path, c.query, _ = strings.Cut(cs.target, "?")
+	path, query, _ := strings.Cut(cs.target, "?")
+	c.setTarget(path, query)
 	if err := l.ev.Post(c.startClient); err != nil {
 		return nil, ErrServiceClosed
 	}

@@ -190,12 +190,6 @@ func (c *Conn) establishClient(sub string) {
 	c.clearDeadline()
 	c.state = stateWS
 	c.established = true
-	svc := c.loop.svc
-	maxMsg := c.proto.MaxMessageSize
-	if maxMsg <= 0 {
-		maxMsg = svc.limits.MaxMessageSize
-	}
-	c.parser.Init(wsproto.ParserConfig{Role: wsproto.RoleClient, MaxMessageSize: maxMsg, MaxFragments: svc.limits.MaxFragments, AllowRSV1: c.pmd != nil})
 	c.logInfo("client connection established (subprotocol %q)", sub)
 	c.callEstablished()
 }

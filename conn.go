@@ -3,6 +3,7 @@ package lws
 import (
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/lws-go/lws/evloop"
@@ -47,43 +48,24 @@ func (s connState) String() string {
 type Conn struct {
 	loop   *serviceLoop
 	fd     int
-	state  connState
-	client bool
 	proto  *Protocol
 	user   any
 	remote netip.AddrPort
-	path   string // request path and query of the handshake
-	query  string
+	target *reqTarget // request path and query of the handshake
 
 	prev, next *Conn // the loop's connection list
 
-	events evloop.Events // what the poller watches now
-
 	// read side
-	parser      wsproto.Parser
-	http        *httpState // plain HTTP phase only
-	pending     []byte     // received, not yet consumed, while reading is held
-	rxPaused    bool       // by the user (PauseRx)
-	rxHeld      bool       // by the library: an HTTP response streaming, or output backed up (keepalive.go)
-	rxFinal     bool
-	rxBinary    bool
+	parser      *wsproto.Parser // while a frame or message is partly read; nil when idle (conn_read.go)
+	http        *httpState      // plain HTTP phase only
 	rxRemaining int64
-	msg         []byte // reassembly buffer (Protocol.Reassemble)
-	msgBinary   bool
 
 	// write side
-	out           []byte // queued bytes, out[outOff:] unsent
-	outOff        int
-	wantWriteable bool
-	inRead        bool     // inside readable: writes are queued and flushed once at its end
-	file          *os.File // HTTP body being streamed
-	fileLeft      int64
-	keepAlive     bool // after the streamed HTTP body: read the next request
-	shutWR        bool // lingering close: our side shut, discarding input
+	out    []byte // queued bytes, out[outOff:] unsent
+	outOff int
 
 	deadline *evloop.Timer // handshake and close timeouts
-	timer    *evloop.Timer // SetTimer
-	ka       keepalive     // keepalive and write-stall watch (keepalive.go)
+	rare     *connRare     // what few connections use, allocated on first use
 
 	sq sendQueue // messages from Send and Broadcast (post.go)
 
@@ -92,15 +74,91 @@ type Conn struct {
 	pmd *deflateState // permessage-deflate, when negotiated (compress.go)
 	tls *tlsState     // TLS, when the connection uses it (tls.go)
 
-	established bool
-	closeCode   wsproto.CloseCode
-	closeReason string
+	// Small fields together, so the struct has no padding.
+	ka            keepalive     // keepalive and write-stall watch (keepalive.go)
+	events        evloop.Events // what the poller watches now
+	closeCode     wsproto.CloseCode
+	state         connState
+	client        bool
+	rxPaused      bool // by the user (PauseRx)
+	rxHeld        bool // by the library: an HTTP response streaming, or output backed up (keepalive.go)
+	rxFinal       bool
+	rxBinary      bool
+	msgBinary     bool
+	wantWriteable bool
+	inRead        bool // inside readable: writes are queued and flushed once at its end
+	keepAlive     bool // after the streamed HTTP body: read the next request
+	shutWR        bool // lingering close: our side shut, discarding input
+	established   bool
+	stallWatch    bool // output waits for the socket: the write-stall watch is on (keepalive.go)
+	pinged        bool // a keepalive PING awaits an answer since ka.pingAt (keepalive.go)
+}
+
+// connRare holds a connection's state that most idle connections never
+// need, so that they do not carry it.
+type connRare struct {
+	pending  []byte        // received, not yet consumed, while reading is held
+	msg      []byte        // reassembly buffer (Protocol.Reassemble)
+	file     *os.File      // HTTP body being streamed
+	fileLeft int64         // bytes of file still to send
+	timer    *evloop.Timer // SetTimer
+
+	closeReason string // reason of the close frame received or sent; set once closing
+}
+
+// rareState is c.rare, allocated if needed.
+func (c *Conn) rareState() *connRare {
+	if c.rare == nil {
+		c.rare = new(connRare)
+	}
+	return c.rare
+}
+
+// setClose records the close code and reason the connection ends with.
+func (c *Conn) setClose(code wsproto.CloseCode, reason string) {
+	c.closeCode = code
+	if reason != "" {
+		c.rareState().closeReason = reason
+	} else if c.rare != nil {
+		c.rare.closeReason = ""
+	}
+}
+
+// closeReasonText is the reason recorded by setClose.
+func (c *Conn) closeReasonText() string {
+	if c.rare == nil {
+		return ""
+	}
+	return c.rare.closeReason
+}
+
+// streaming reports whether an HTTP body is being streamed from a file.
+func (c *Conn) streaming() bool { return c.rare != nil && c.rare.file != nil }
+
+// hasPending reports whether received bytes wait while reading is held.
+func (c *Conn) hasPending() bool { return c.rare != nil && len(c.rare.pending) > 0 }
+
+// reqTarget is the path and query of a connection's handshake request.
+type reqTarget struct{ path, query string }
+
+// rootTarget is shared by every connection to "/" without a query.
+var rootTarget = &reqTarget{path: "/"}
+
+// setTarget records the handshake request's path and query, as copies: the
+// request's strings are slices of one string holding the whole request
+// head, which an idle connection must not keep alive.
+func (c *Conn) setTarget(path, query string) {
+	if path == "/" && query == "" {
+		c.target = rootTarget
+		return
+	}
+	c.target = &reqTarget{path: strings.Clone(path), query: strings.Clone(query)}
 }
 
 // adopt makes an accepted socket a connection of the loop, reading its HTTP
 // request head; it returns nil (fd closed) when the fd cannot be watched.
 func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) *Conn {
-	c := &Conn{loop: l, fd: fd, remote: remote, state: stateHTTP, http: newHTTPState(l.svc.limits)}
+	c := &Conn{loop: l, fd: fd, remote: remote, state: stateHTTP, http: l.getHTTPState()}
 	if err := l.ev.Add(fd, c, evloop.Readable); err != nil {
 		unix.Close(fd)
 		return nil
@@ -124,10 +182,20 @@ func (c *Conn) User() any { return c.user }
 func (c *Conn) SetUser(v any) { c.user = v }
 
 // RequestPath is the percent-decoded path of the handshake request.
-func (c *Conn) RequestPath() string { return c.path }
+func (c *Conn) RequestPath() string {
+	if c.target == nil {
+		return ""
+	}
+	return c.target.path
+}
 
 // RequestQuery is the raw query of the handshake request, without '?'.
-func (c *Conn) RequestQuery() string { return c.query }
+func (c *Conn) RequestQuery() string {
+	if c.target == nil {
+		return ""
+	}
+	return c.target.query
+}
 
 // RemoteAddr is the peer's address.
 func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
@@ -179,16 +247,17 @@ func (c *Conn) SetTimer(d time.Duration) {
 		return
 	}
 	if d <= 0 {
-		if c.timer != nil {
-			c.timer.Stop()
+		if c.rare != nil && c.rare.timer != nil {
+			c.rare.timer.Stop()
 		}
 		return
 	}
-	if c.timer == nil {
-		c.timer = c.loop.ev.AfterFunc(d, c.fireTimer)
+	r := c.rareState()
+	if r.timer == nil {
+		r.timer = c.loop.ev.AfterFunc(d, c.fireTimer)
 		return
 	}
-	c.timer.Reset(d)
+	r.timer.Reset(d)
 }
 
 func (c *Conn) fireTimer() {
@@ -217,7 +286,7 @@ func (c *Conn) wantEvents() evloop.Events {
 	if !c.rxPaused && !c.rxHeld {
 		ev |= evloop.Readable
 	}
-	if c.outOff < len(c.out) || c.file != nil || (c.wantWriteable || c.sq.waiting()) && c.state == stateWS || c.tlsHandshakeOut() {
+	if c.outOff < len(c.out) || c.streaming() || (c.wantWriteable || c.sq.waiting()) && c.state == stateWS || c.tlsHandshakeOut() {
 		ev |= evloop.Writable
 	}
 	return ev
@@ -263,9 +332,9 @@ func (c *Conn) closeNow() {
 	}
 	c.state = stateDead
 	c.clearDeadline()
-	c.stopWatch()
-	if c.timer != nil {
-		c.timer.Stop()
+	r := c.rare
+	if r != nil && r.timer != nil {
+		r.timer.Stop()
 	}
 	l := c.loop
 	if c.fd >= 0 { // a client connection may have none yet
@@ -277,14 +346,17 @@ func (c *Conn) closeNow() {
 		l.putBuf(c.out)
 		c.out, c.outOff = nil, 0
 	}
-	if c.file != nil {
-		c.file.Close()
-		c.file = nil
+	if r != nil {
+		if r.file != nil {
+			r.file.Close()
+			r.file = nil
+		}
+		if r.msg != nil {
+			l.putBuf(r.msg)
+		}
+		r.pending, r.msg = nil, nil
 	}
-	if c.msg != nil {
-		l.putBuf(c.msg)
-	}
-	c.pending, c.msg, c.http = nil, nil, nil
+	c.http = nil
 	c.releaseSendQueue()
 	c.releaseDeflate()
 	c.releaseTLS()
@@ -293,7 +365,7 @@ func (c *Conn) closeNow() {
 		if code == 0 {
 			code = wsproto.CloseAbnormal
 		}
-		c.callClosed(code, c.closeReason)
+		c.callClosed(code, c.closeReasonText())
 	} else if c.cl != nil {
 		c.clientGone()
 	}

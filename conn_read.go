@@ -67,14 +67,15 @@ func (c *Conn) peerGone(err error) {
 }
 
 // consume feeds received bytes to the connection's protocol. When reading
-// is paused or held part way, the rest is kept in c.pending.
+// is paused or held part way, the rest is kept in c.rare.pending.
 func (c *Conn) consume(b []byte) {
 	for len(b) > 0 {
 		if c.state == stateDead || c.shutWR {
 			return
 		}
 		if c.rxPaused || c.rxHeld {
-			c.pending = append(c.pending, b...)
+			r := c.rareState()
+			r.pending = append(r.pending, b...)
 			return
 		}
 		var n int
@@ -90,17 +91,68 @@ func (c *Conn) consume(b []byte) {
 		}
 		b = b[n:]
 	}
+	c.releaseParser()
+}
+
+// maxFreeParsers bounds a loop's free list of frame parsers.
+const maxFreeParsers = 256
+
+// parserConfig is the frame parser configuration of an established
+// connection: its role, message limits and whether permessage-deflate
+// was negotiated.
+func (c *Conn) parserConfig() wsproto.ParserConfig {
+	lim := &c.loop.svc.limits
+	cfg := wsproto.ParserConfig{MaxMessageSize: c.proto.MaxMessageSize, MaxFragments: lim.MaxFragments, AllowRSV1: c.pmd != nil}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = lim.MaxMessageSize
+	}
+	if c.client {
+		cfg.Role = wsproto.RoleClient
+	}
+	return cfg
+}
+
+// takeParser gives the connection a frame parser from its loop's free
+// list: an idle connection holds none, as the parser keeps no state
+// between frames.
+func (c *Conn) takeParser() *wsproto.Parser {
+	l := c.loop
+	var p *wsproto.Parser
+	if k := len(l.parsers); k > 0 {
+		p = l.parsers[k-1]
+		l.parsers[k-1] = nil
+		l.parsers = l.parsers[:k-1]
+	} else {
+		p = new(wsproto.Parser)
+	}
+	p.Init(c.parserConfig())
+	c.parser = p
+	return p
+}
+
+// releaseParser returns the parser to the loop's free list when it holds
+// nothing of a frame or message (or the connection is gone). A failed
+// parser stays: its error is sticky for the rest of the connection.
+func (c *Conn) releaseParser() {
+	p := c.parser
+	if p == nil || (c.state != stateDead && !p.Idle()) {
+		return
+	}
+	c.parser = nil
+	if l := c.loop; len(l.parsers) < maxFreeParsers {
+		l.parsers = append(l.parsers, p)
+	}
 }
 
 // resumeReading restarts reading after a pause or hold: first what was kept
-// in c.pending (from a posted function, never inside the caller's callback),
+// in c.rare.pending (from a posted function, never inside the caller's callback),
 // then the socket.
 func (c *Conn) resumeReading() {
 	if c.rxPaused || c.rxHeld || c.state == stateDead {
 		return
 	}
 	c.updateEvents()
-	if len(c.pending) > 0 || c.tlsMore() {
+	if c.hasPending() || c.tlsMore() {
 		_ = c.loop.ev.Post(c.consumePending)
 	}
 }
@@ -112,9 +164,9 @@ func (c *Conn) consumePending() {
 	if c.rxPaused || c.rxHeld || c.state == stateDead {
 		return
 	}
-	if len(c.pending) > 0 {
-		p := c.pending
-		c.pending = nil
+	if c.hasPending() {
+		p := c.rare.pending
+		c.rare.pending = nil
 		c.consume(p)
 	}
 	if c.tlsMore() && !c.rxPaused && !c.rxHeld && c.state != stateDead {
@@ -124,7 +176,11 @@ func (c *Conn) consumePending() {
 
 // consumeWS runs the frame parser over b once and acts on its event.
 func (c *Conn) consumeWS(b []byte) int {
-	ev, n, err := c.parser.Next(b)
+	p := c.parser
+	if p == nil {
+		p = c.takeParser()
+	}
+	ev, n, err := p.Next(b)
 	if err != nil {
 		c.failProtocol(err)
 		return len(b)
@@ -149,28 +205,29 @@ func (c *Conn) consumeWS(b []byte) int {
 func (c *Conn) deliver(ev *wsproto.Event) {
 	p := c.proto
 	if p.Reassemble {
-		if ev.MessageStart && ev.MessageEnd && c.msg == nil {
+		if ev.MessageStart && ev.MessageEnd && (c.rare == nil || c.rare.msg == nil) {
 			// The whole message is in the buffer read: deliver it where it
 			// is, without copying it into a reassembly buffer.
 			c.rxFinal, c.rxRemaining, c.rxBinary = true, 0, ev.Opcode == wsproto.OpBinary
 			c.callReceive(ev.Payload)
 			return
 		}
+		r := c.rareState()
 		if ev.MessageStart {
 			c.msgBinary = ev.Opcode == wsproto.OpBinary
-			if c.msg == nil {
-				c.msg = c.loop.getBuf(len(ev.Payload) + int(ev.FrameRemaining))
+			if r.msg == nil {
+				r.msg = c.loop.getBuf(len(ev.Payload) + int(ev.FrameRemaining))
 			}
 		}
-		c.msg = c.appendPooled(c.msg, ev.Payload)
+		r.msg = c.appendPooled(r.msg, ev.Payload)
 		if !ev.MessageEnd {
 			return
 		}
 		c.rxFinal, c.rxRemaining, c.rxBinary = true, 0, c.msgBinary
-		c.callReceive(c.msg)
-		if c.msg != nil { // the callback may have closed the connection
-			c.loop.putBuf(c.msg)
-			c.msg = nil
+		c.callReceive(r.msg)
+		if r.msg != nil { // the callback may have closed the connection
+			c.loop.putBuf(r.msg)
+			r.msg = nil
 		}
 		return
 	}
@@ -205,13 +262,13 @@ func (c *Conn) control(ev *wsproto.Event) {
 			c.callPong(ev.Payload)
 		}
 	case wsproto.OpClose:
-		c.closeCode, c.closeReason = ev.CloseCode, string(ev.CloseReason)
+		c.setClose(ev.CloseCode, string(ev.CloseReason))
 		if c.state == stateWS {
 			// Echo the peer's close with its code and reason.
 			if ev.CloseCode == wsproto.CloseNoStatus {
 				c.queueFrame(wsproto.OpClose, true, nil)
 			} else {
-				c.queueClose(ev.CloseCode, c.closeReason)
+				c.queueClose(ev.CloseCode, c.closeReasonText())
 			}
 		}
 		c.drain()
@@ -231,7 +288,7 @@ func (c *Conn) failProtocol(err error) {
 		c.queueClose(code, reason)
 	}
 	if c.closeCode == 0 {
-		c.closeCode, c.closeReason = code, reason
+		c.setClose(code, reason)
 	}
 	c.drain()
 }

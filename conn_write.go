@@ -117,7 +117,7 @@ func (c *Conn) goAway() {
 	case stateWS:
 		c.Close(wsproto.CloseGoingAway, "going away")
 	case stateHTTP:
-		if c.file == nil {
+		if !c.streaming() {
 			c.drain()
 		}
 	case stateConnecting, stateClientHandshake:
@@ -240,12 +240,12 @@ func (c *Conn) flush() {
 				return
 			}
 		}
-		if c.file == nil {
+		if !c.streaming() {
 			break
 		}
 		c.loadFileChunk()
 	}
-	c.ka.waiting = false
+	c.stallWatch = false
 	if c.out != nil {
 		c.loop.putBuf(c.out)
 		c.out, c.outOff = nil, 0
@@ -263,10 +263,10 @@ func (c *Conn) writable() {
 	if c.tlsWritable() { // TLS handshake output (tls.go)
 		return
 	}
-	if c.outOff < len(c.out) || c.file != nil {
+	if c.outOff < len(c.out) || c.streaming() {
 		c.flush()
 		c.checkBackpressure()
-		if c.outOff < len(c.out) || c.file != nil || c.state == stateDead {
+		if c.outOff < len(c.out) || c.streaming() || c.state == stateDead {
 			return
 		}
 	}
@@ -299,7 +299,9 @@ func (c *Conn) beginDrain() bool {
 	c.state = stateDraining
 	c.wantWriteable = false
 	c.rxPaused, c.rxHeld = false, false
-	c.pending = nil
+	if c.rare != nil {
+		c.rare.pending = nil
+	}
 	c.setDeadline(c.loop.svc.limits.CloseTimeout, c.closeTimedOut)
 	return true
 }
@@ -321,16 +323,17 @@ func (c *Conn) lingeringClose() {
 // output queue; at the end of the file it finishes the response.
 func (c *Conn) loadFileChunk() {
 	const chunk = 32 << 10
-	n := int(min(int64(chunk), c.fileLeft))
+	r := c.rare
+	n := int(min(int64(chunk), r.fileLeft))
 	c.reserve(n)
 	start := len(c.out)
 	c.out = c.out[:start+n]
-	k, err := io.ReadFull(c.file, c.out[start:])
+	k, err := io.ReadFull(r.file, c.out[start:])
 	c.out = c.out[:start+k]
-	c.fileLeft -= int64(k)
-	if err != nil || c.fileLeft <= 0 {
-		c.file.Close()
-		c.file = nil
+	r.fileLeft -= int64(k)
+	if err != nil || r.fileLeft <= 0 {
+		r.file.Close()
+		r.file = nil
 		c.endHTTPResponse()
 	}
 }

@@ -74,7 +74,6 @@ func quoteHeader(v string) string {
 // acceptUpgrade answers a validated handshake with 101 and makes the
 // connection a WebSocket bound to p.
 func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
-	svc := c.loop.svc
 	resp := make([]byte, 0, 160)
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	resp = wsproto.AppendAcceptKey(resp, []byte(req.Header.Get("sec-websocket-key")))
@@ -90,25 +89,17 @@ func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
 	c.queueRaw(resp)
 
 	c.clearDeadline()
+	h := c.http
 	c.http = nil
 	c.state = stateWS
 	c.proto = p
-	// Copies: the request's strings are slices of one string holding the
-	// whole request head, which an idle connection must not keep alive.
-	c.path, c.query = strings.Clone(req.Path), strings.Clone(req.RawQuery)
-	if req.Path == "/" {
-		c.path = "/"
-	}
+	c.setTarget(req.Path, req.RawQuery)
 	c.established = true
-	maxMsg := p.MaxMessageSize
-	if maxMsg <= 0 {
-		maxMsg = svc.limits.MaxMessageSize
-	}
-	c.parser.Init(wsproto.ParserConfig{Role: wsproto.RoleServer, MaxMessageSize: maxMsg, MaxFragments: svc.limits.MaxFragments, AllowRSV1: c.pmd != nil})
 	c.flush()
 	if c.state == stateWS {
 		c.callEstablished()
 	}
+	c.loop.putHTTPState(h) // req is h's: not used past here (http.go)
 }
 
 // selectProtocol picks the first subprotocol in the client's list that the

@@ -3,7 +3,6 @@ package lws
 import (
 	"time"
 
-	"github.com/lws-go/lws/evloop"
 	"github.com/lws-go/lws/wsproto"
 )
 
@@ -11,8 +10,8 @@ import (
 // secs_since_valid_ping, hang up after secs_since_valid_hangup"), the
 // write-stall limit and output backpressure.
 //
-// One timer per connection (Conn.ka.timer, created when first needed)
-// serves two watches:
+// One sweep timer per loop (serviceLoop.sweep) serves two watches for all
+// of the loop's connections, so an idle connection holds no timer:
 //
 //   - keepalive: a WebSocket connection, server or client, that has
 //     received nothing for Limits.PingInterval is sent a PING; when still
@@ -25,10 +24,13 @@ import (
 //     1008 "write stalled". A closing connection is bounded by CloseTimeout
 //     instead.
 //
-// The hot paths only store the loop's cached time (readable sets ka.rx;
-// flush sets ka.wrote while output waits); the timer is re-armed when it
-// fires, when output starts waiting and on the first read after a PING,
-// never per message, and nothing is allocated per PING.
+// The sweep runs every quarter of the shortest of those limits in use on
+// the loop (between minSweep and maxSweep), walks the loop's connection
+// list and compares each connection's timestamps with the loop's cached
+// time, so a watch acts at most one sweep period late and never early. It
+// stops when no connection needs it. The hot paths only store the cached
+// time (readable sets ka.rx; flush sets ka.wrote while output waits), and
+// nothing is allocated per PING.
 //
 // Output backpressure is libwebsockets' rx flow control applied by the
 // library: while more than Limits.WriteBufferSize bytes wait to be sent, a
@@ -38,22 +40,77 @@ import (
 // growing our memory, and the write-stall limit ends it.
 
 // keepalive is a connection's validity and write-stall state. Times are
-// nanoseconds on the loop's clock (serviceLoop.now); 0 means unset.
+// ticks of the loop's clock (serviceLoop.tick): milliseconds, wrapping
+// every 49 days, compared by unsigned difference, so intervals up to
+// maxTicks work across the wrap. A limit counts as passed only when the
+// tick difference exceeds it, so truncation to ticks never acts early.
 type keepalive struct {
-	timer   *evloop.Timer
-	due     int64 // when timer fires; 0 when not armed
-	rx      int64 // last readiness to read
-	pingAt  int64 // when the unanswered keepalive PING was sent
-	wrote   int64 // last write progress since output began to wait
-	waiting bool  // output waits for the socket: the stall watch is on
+	rx     uint32 // last readiness to read
+	pingAt uint32 // when the unanswered keepalive PING was sent (Conn.pinged)
+	wrote  uint32 // last write progress since output began to wait (Conn.stallWatch)
 }
+
+// maxTicks caps the intervals compared with tick differences.
+const maxTicks = 1 << 31
+
+// Bounds of the sweep period.
+const (
+	minSweep = 20 * time.Millisecond
+	maxSweep = time.Second
+)
 
 // monoEpoch is the origin of the loop clock used by keepalive.
 var monoEpoch = time.Now()
 
-// now is the loop's cached time of this iteration, as nanoseconds since
-// monoEpoch (monotonic; never 0 in practice).
-func (l *serviceLoop) now() int64 { return int64(l.ev.Now().Sub(monoEpoch)) }
+// tick is the loop's cached time of this iteration, in milliseconds since
+// monoEpoch (monotonic), wrapping.
+func (l *serviceLoop) tick() uint32 { return uint32(l.ev.Now().Sub(monoEpoch) / time.Millisecond) }
+
+// ticks is d in ticks, capped at maxTicks.
+func ticks(d time.Duration) uint32 { return uint32(min(d/time.Millisecond, maxTicks)) }
+
+// needSweep makes sure the loop's sweep runs, at least every quarter of
+// limit (a watch limit a connection of the loop now uses).
+func (l *serviceLoop) needSweep(limit time.Duration) {
+	every := min(max(limit/4, minSweep), maxSweep)
+	switch {
+	case l.sweep == nil:
+		l.sweepEvery = every
+		l.sweep = l.ev.AfterFunc(every, l.sweepConns)
+	case every < l.sweepEvery:
+		l.sweepEvery = every
+		l.sweep.Reset(every)
+	case !l.sweepArmed:
+		l.sweep.Reset(l.sweepEvery)
+	default:
+		return
+	}
+	l.sweepArmed = true
+}
+
+// sweepConns checks the watches of every connection of the loop, and runs
+// again a period later while some connection needs it.
+func (l *serviceLoop) sweepConns() {
+	l.sweepArmed = false
+	now := l.tick()
+	active := false
+	for c := l.conns.head; c != nil; {
+		next := c.next
+		if c.checkWatch(now) {
+			active = true
+		}
+		if next != nil && next.state == stateDead {
+			// A callback closed the next connection: start over (checks
+			// are idempotent within one sweep).
+			next = l.conns.head
+		}
+		c = next
+	}
+	if active && !l.sweepArmed {
+		l.sweep.Reset(l.sweepEvery)
+		l.sweepArmed = true
+	}
+}
 
 // pingInterval is the connection's keepalive interval; <= 0 means off.
 func (c *Conn) pingInterval() time.Duration {
@@ -66,10 +123,9 @@ func (c *Conn) pingInterval() time.Duration {
 // startKeepalive starts the keepalive watch of a connection that has just
 // become an established WebSocket (server or client).
 func (c *Conn) startKeepalive() {
-	now := c.loop.now()
-	c.ka.rx, c.ka.pingAt = now, 0
+	c.ka.rx, c.pinged = c.loop.tick(), false
 	if iv := c.pingInterval(); iv > 0 {
-		c.armWatchBy(now + int64(iv))
+		c.loop.needSweep(min(iv, c.loop.svc.limits.PongTimeout))
 	}
 }
 
@@ -77,122 +133,72 @@ func (c *Conn) startKeepalive() {
 // first read after a keepalive PING counts as its answer, and the next
 // PING is due a full interval later.
 func (c *Conn) noteRx() {
-	c.ka.rx = c.loop.now()
-	if c.ka.pingAt != 0 {
-		c.ka.pingAt = 0
-		if iv := c.pingInterval(); iv > 0 {
-			c.armWatchBy(c.ka.rx + int64(iv))
-		}
-	}
-}
-
-// armWatchBy makes the watch timer fire at or before at.
-func (c *Conn) armWatchBy(at int64) {
-	if c.ka.due != 0 && c.ka.due <= at {
-		return
-	}
-	c.ka.due = at
-	d := time.Duration(at - c.loop.now())
-	if c.ka.timer == nil {
-		c.ka.timer = c.loop.ev.AfterFunc(d, c.watchFired)
-		return
-	}
-	c.ka.timer.Reset(d)
-}
-
-// stopWatch stops the watch timer (the connection is gone).
-func (c *Conn) stopWatch() {
-	if c.ka.timer != nil {
-		c.ka.timer.Stop()
-		c.ka.due = 0
-	}
+	c.ka.rx, c.pinged = c.loop.tick(), false
 }
 
 // watchStall turns the write-stall watch on when output starts waiting for
 // the socket.
 func (c *Conn) watchStall() {
-	if c.ka.waiting || (c.state != stateWS && c.state != stateHTTP) {
+	if c.stallWatch || (c.state != stateWS && c.state != stateHTTP) {
 		return
 	}
 	st := c.loop.svc.limits.WriteStallTimeout
 	if st < 0 {
 		return
 	}
-	now := c.loop.now()
-	c.ka.waiting, c.ka.wrote = true, now
-	c.armWatchBy(now + int64(st))
+	c.stallWatch, c.ka.wrote = true, c.loop.tick()
+	c.loop.needSweep(st)
 }
 
 // wroteSome records write progress while the stall watch is on.
 func (c *Conn) wroteSome() {
-	if c.ka.waiting {
-		c.ka.wrote = c.loop.now()
+	if c.stallWatch {
+		c.ka.wrote = c.loop.tick()
 	}
 }
 
-// watchFired checks both watches and re-arms the timer for the next check.
-func (c *Conn) watchFired() {
-	c.ka.due = 0
+// checkWatch checks both watches of the connection at now; it reports
+// whether the connection still needs the sweep.
+func (c *Conn) checkWatch(now uint32) bool {
 	if c.state != stateWS && c.state != stateHTTP {
-		return
+		return false
 	}
-	now := c.loop.now()
-	var next int64
-	if c.ka.waiting {
-		st := int64(c.loop.svc.limits.WriteStallTimeout)
-		if now-c.ka.wrote >= st {
-			c.dropStalled(time.Duration(now - c.ka.wrote))
-			return
-		}
-		next = c.ka.wrote + st
-	}
-	if c.state == stateWS {
-		if iv := c.pingInterval(); iv > 0 {
-			at, ok := c.keepaliveCheck(now, int64(iv))
-			if !ok {
-				return
-			}
-			if next == 0 || at < next {
-				next = at
-			}
+	if c.stallWatch {
+		if since := now - c.ka.wrote; since > ticks(c.loop.svc.limits.WriteStallTimeout) {
+			c.dropStalled(time.Duration(since) * time.Millisecond)
+			return false
 		}
 	}
-	if next != 0 {
-		c.armWatchBy(next)
+	iv := c.pingInterval()
+	if c.state == stateWS && iv > 0 {
+		c.keepaliveCheck(now, ticks(iv))
 	}
+	return c.state != stateDead && (c.stallWatch || c.state == stateWS && iv > 0)
 }
 
 // keepaliveCheck sends the keepalive PING when the connection has been
 // silent for iv, or drops it when the PING went unanswered for
-// PongTimeout. It returns when to check again, and false when the
-// connection was dropped.
-func (c *Conn) keepaliveCheck(now, iv int64) (int64, bool) {
-	pong := int64(c.loop.svc.limits.PongTimeout)
-	if c.ka.pingAt != 0 {
-		switch {
-		case c.ka.rx > c.ka.pingAt: // answered
-			c.ka.pingAt = 0
-		case c.rxPaused || c.rxHeld: // not reading: the answer cannot be seen
-			return now + pong, true
-		case now-c.ka.pingAt >= pong:
-			c.logInfo("no answer to the keepalive PING in %v: dropping the connection", time.Duration(now-c.ka.pingAt))
-			c.closeCode, c.closeReason = wsproto.CloseAbnormal, "keepalive timeout"
-			c.closeNow()
-			return 0, false
-		default:
-			return c.ka.pingAt + pong, true
+// PongTimeout.
+func (c *Conn) keepaliveCheck(now, iv uint32) {
+	if c.pinged {
+		// Unanswered (noteRx clears pinged). While not reading, the answer
+		// cannot be seen: wait.
+		if c.rxPaused || c.rxHeld {
+			return
 		}
+		if since := now - c.ka.pingAt; since > ticks(c.loop.svc.limits.PongTimeout) {
+			c.logInfo("no answer to the keepalive PING in %v: dropping the connection", time.Duration(since)*time.Millisecond)
+			c.setClose(wsproto.CloseAbnormal, "keepalive timeout")
+			c.closeNow()
+		}
+		return
 	}
-	if idleUntil := c.ka.rx + iv; now < idleUntil {
-		return idleUntil, true
+	if now-c.ka.rx <= iv {
+		return
 	}
-	c.ka.pingAt = now
+	c.ka.pingAt, c.pinged = now, true
 	c.queueFrame(wsproto.OpPing, true, nil)
 	c.flush()
-	if c.state == stateDead {
-		return 0, false
-	}
-	return now + pong, true
 }
 
 // dropStalled closes a connection whose socket has taken nothing for the
@@ -200,7 +206,7 @@ func (c *Conn) keepaliveCheck(now, iv int64) (int64, bool) {
 func (c *Conn) dropStalled(d time.Duration) {
 	c.logInfo("the peer has taken none of %d queued bytes for %v: dropping the connection", c.Buffered(), d)
 	if c.state == stateWS {
-		c.closeCode, c.closeReason = wsproto.ClosePolicyViolation, "write stalled"
+		c.setClose(wsproto.ClosePolicyViolation, "write stalled")
 	}
 	c.closeNow()
 }

@@ -83,23 +83,32 @@ type sendMsg struct {
 }
 
 // sendQueue is a connection's queue of messages from other goroutines.
+// The messages themselves are in a sendList, allocated on the first
+// message queued, so a connection that is never sent to holds only this.
 type sendQueue struct {
-	msgs    []*sendMsg // msgs[head:] wait (loop only)
-	head    int
-	pumping bool   // a pump is posted (loop only)
-	pumpFn  func() // c.pumpSend, made once (loop only)
+	bytes   atomic.Int64  // bytes reserved: queued, or posted and not yet queued
+	dropped atomic.Uint64 // messages refused by OverflowDrop
+	l       *sendList     // nil until a message is queued (loop only)
+	closed  atomic.Bool   // the connection is gone: sends fail with ErrClosed
+	pumping bool          // a pump is posted (loop only)
 	// inMessage: a fragmented message sent with Write is unfinished, so
 	// queued messages wait for its last frame (loop only).
 	inMessage bool
-
-	bytes   atomic.Int64  // bytes reserved: queued, or posted and not yet queued
-	closed  atomic.Bool   // the connection is gone: sends fail with ErrClosed
-	dropped atomic.Uint64 // messages refused by OverflowDrop
-	warned  bool          // a drop was logged since the last accepted message (loop only)
+	warned    bool // a drop was logged since the last accepted message (loop only)
 }
 
+// sendList holds a connection's queued messages (loop only).
+type sendList struct {
+	msgs   []*sendMsg // msgs[head:] wait
+	head   int
+	pumpFn func() // c.pumpSend, made once
+}
+
+// queued reports whether messages are queued.
+func (q *sendQueue) queued() bool { return q.l != nil && q.l.head < len(q.l.msgs) }
+
 // waiting reports whether queued messages can go out now.
-func (q *sendQueue) waiting() bool { return q.head < len(q.msgs) && !q.inMessage }
+func (q *sendQueue) waiting() bool { return q.queued() && !q.inMessage }
 
 // reserve accounts n more bytes unless that takes the queue over limit
 // while it already holds something.
@@ -256,7 +265,7 @@ func (c *Conn) overflow() {
 		code = wsproto.CloseInternalError
 	}
 	logging.Warnf("conn %v fd %d: send queue over %d bytes: closing with %d (reader too slow)", c.remote, c.fd, c.loop.svc.limits.SendQueueSize, code)
-	c.closeCode, c.closeReason = code, "send queue full"
+	c.setClose(code, "send queue full")
 	c.Close(code, "send queue full")
 	c.dropSendQueue()
 }
@@ -269,7 +278,10 @@ func (c *Conn) enqueue(m *sendMsg) {
 		return
 	}
 	c.sq.warned = false
-	c.sq.msgs = append(c.sq.msgs, m)
+	if c.sq.l == nil {
+		c.sq.l = &sendList{pumpFn: c.pumpSend}
+	}
+	c.sq.l.msgs = append(c.sq.l.msgs, m)
 	c.schedulePump()
 }
 
@@ -291,10 +303,7 @@ func (c *Conn) schedulePump() {
 	if c.sq.pumping {
 		return
 	}
-	if c.sq.pumpFn == nil {
-		c.sq.pumpFn = c.pumpSend
-	}
-	if c.loop.ev.Post(c.sq.pumpFn) == nil {
+	if c.loop.ev.Post(c.sq.l.pumpFn) == nil { // l is set: something is queued
 		c.sq.pumping = true
 	}
 }
@@ -319,15 +328,16 @@ func (c *Conn) pumpSend() {
 		}
 		var moved int64
 		for c.sq.waiting() && c.Buffered() < sendBatchBytes {
-			m := c.sq.msgs[c.sq.head]
-			c.sq.msgs[c.sq.head] = nil
-			c.sq.head++
+			q := c.sq.l
+			m := q.msgs[q.head]
+			q.msgs[q.head] = nil
+			q.head++
 			c.queueFrame(m.op, true, m.data)
 			moved += int64(len(m.data))
 		}
 		c.sq.bytes.Add(-moved)
-		if c.sq.head == len(c.sq.msgs) {
-			c.sq.msgs, c.sq.head = c.sq.msgs[:0], 0
+		if q := c.sq.l; q.head == len(q.msgs) {
+			q.msgs, q.head = q.msgs[:0], 0
 		}
 		c.flush()
 		if c.state != stateWS {
@@ -344,9 +354,10 @@ func (c *Conn) pumpSend() {
 func (c *Conn) sendQueuedBeforeClose() {
 	var moved int64
 	for c.sq.waiting() {
-		m := c.sq.msgs[c.sq.head]
-		c.sq.msgs[c.sq.head] = nil
-		c.sq.head++
+		q := c.sq.l
+		m := q.msgs[q.head]
+		q.msgs[q.head] = nil
+		q.head++
 		c.queueFrame(m.op, true, m.data)
 		moved += int64(len(m.data))
 	}
@@ -356,10 +367,14 @@ func (c *Conn) sendQueuedBeforeClose() {
 
 // dropSendQueue discards the queued messages.
 func (c *Conn) dropSendQueue() {
-	for i := c.sq.head; i < len(c.sq.msgs); i++ {
-		c.sq.bytes.Add(-int64(len(c.sq.msgs[i].data)))
+	q := c.sq.l
+	if q == nil {
+		return
 	}
-	c.sq.msgs, c.sq.head = nil, 0
+	for i := q.head; i < len(q.msgs); i++ {
+		c.sq.bytes.Add(-int64(len(q.msgs[i].data)))
+	}
+	q.msgs, q.head = nil, 0
 }
 
 // releaseSendQueue is closeNow's part: from now on Send and Post fail with
@@ -383,7 +398,7 @@ func (c *Conn) trackFragments(op wsproto.Opcode, fin bool) error {
 		return errNoFragmentStarted
 	}
 	c.sq.inMessage = !fin
-	if fin && c.sq.head < len(c.sq.msgs) {
+	if fin && c.sq.queued() {
 		c.schedulePump()
 	}
 	return nil

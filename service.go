@@ -49,7 +49,12 @@ type serviceLoop struct {
 	freeBytes int               // their total capacity, at most maxPoolBytes
 	conns     connList          // every connection owned by this loop
 	parsers   []*wsproto.Parser // idle frame parsers (conn_read.go)
-	index     int
+	httpFree  []*httpState      // HTTP states of upgraded connections, for reuse (http.go)
+
+	sweep      *evloop.Timer // keepalive and write-stall sweep (keepalive.go)
+	sweepEvery time.Duration
+	sweepArmed bool
+	index      int
 }
 
 const (

@@ -152,6 +152,14 @@ func (p *Parser) Init(cfg ParserConfig) {
 	*p = Parser{cfg: cfg}
 }
 
+// Idle reports whether p holds no partial state: it is between frames,
+// with no partial header, no control frame being gathered, no data message
+// in progress, and it has not failed. An idle Parser may be Init again
+// (for instance taken from a free list) without changing what it parses.
+func (p *Parser) Idle() bool {
+	return p.state == stateHeader && p.hdrLen == 0 && !p.inMessage
+}
+
 // InMessage reports whether a data message has started and not yet ended,
 // whether or not any of its payload has been delivered. Control frames
 // between its fragments do not change it.
