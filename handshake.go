@@ -74,7 +74,10 @@ func quoteHeader(v string) string {
 // acceptUpgrade answers a validated handshake with 101 and makes the
 // connection a WebSocket bound to p.
 func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
-	resp := make([]byte, 0, 160)
+	// The response is written straight into the output queue (a pooled
+	// buffer): a handshake leaves no response garbage behind.
+	c.reserve(256)
+	resp := c.out
 	resp = append(resp, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	resp = wsproto.AppendAcceptKey(resp, []byte(req.Header.Get("sec-websocket-key")))
 	resp = append(resp, "\r\n"...)
@@ -86,7 +89,7 @@ func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
 	c.proto = p
 	resp = append(resp, c.negotiateDeflate(req, p)...) // compress.go
 	resp = append(resp, "\r\n"...)
-	c.queueRaw(resp)
+	c.out = resp
 
 	c.clearDeadline()
 	h := c.http

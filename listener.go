@@ -18,6 +18,7 @@ type listener struct {
 	fd     int
 	addr   *net.TCPAddr
 	paused bool
+	rsa    unix.RawSockaddrAny // peer address of the last accept, reused
 	closed bool
 
 	// one warning per burst of refusals
@@ -113,21 +114,11 @@ func tcpAddr(sa unix.Sockaddr) *net.TCPAddr {
 	return &net.TCPAddr{}
 }
 
-func addrPort(sa unix.Sockaddr) netip.AddrPort {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
-	}
-	return netip.AddrPort{}
-}
-
 // OnEvents accepts a batch of pending connections.
 func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 	s := ln.loop.svc
 	for i := 0; i < acceptBatch; i++ {
-		nfd, sa, err := unix.Accept4(ln.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, remote, err := acceptRaw(ln.fd, &ln.rsa)
 		switch err {
 		case nil:
 		case unix.EAGAIN, unix.EINTR, unix.ECONNABORTED:
@@ -152,7 +143,6 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 		}
 		ln.refused = 0
 		_ = unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-		remote := addrPort(sa)
 		target := s.loopFor()
 		if target == ln.loop {
 			target.adoptAccepted(nfd, remote) // tls.go
