@@ -59,14 +59,6 @@ func quote[T string | []byte](s T) string {
 
 func newError(status int, msg string) *Error { return &Error{Status: status, Msg: msg} }
 
-type parseState uint8
-
-const (
-	stateHead   parseState = iota // accumulating the head
-	stateDone                     // head complete, Request valid
-	stateFailed                   // err is set and sticky
-)
-
 // span is a byte range [start, end) of Parser.buf.
 type span struct{ start, end int }
 
@@ -80,15 +72,10 @@ type fieldSpan struct{ name, value span }
 // (RFC 9112 section 2.2). Header lines are validated as they complete, so a
 // bad request is refused as soon as its bad line arrives.
 type Parser struct {
-	lim   Limits
-	state parseState
-	err   *Error
+	headBuffer
 
-	buf       []byte // the head so far (at most lim.MaxHeaderBytes before completion)
-	scanned   int    // bytes of buf already searched for '\n'
-	lineStart int    // start of the current line in buf
-	reqStart  int    // start of the request line (after leading empty lines)
-	haveReq   bool   // request line seen
+	reqStart int  // start of the request line (after leading empty lines)
+	haveReq  bool // request line seen
 
 	method, target, path, query span
 	absHost                     span // authority of an absolute-form target
@@ -105,11 +92,8 @@ type Parser struct {
 // limits l (zero fields mean defaults). Buffers are kept for reuse, so the
 // previous Request and its Header are invalid after Reset.
 func (p *Parser) Reset(l Limits) {
-	p.lim = l.withDefaults()
-	p.state = stateHead
-	p.err = nil
-	p.buf = p.buf[:0]
-	p.scanned, p.lineStart, p.reqStart = 0, 0, 0
+	p.headBuffer.reset(l)
+	p.reqStart = 0
 	p.haveReq = false
 	p.hasAbsHost, p.pathEscaped = false, false
 	p.fields = p.fields[:0]
@@ -124,52 +108,31 @@ func (p *Parser) Reset(l Limits) {
 // An error is an [*Error] and is sticky: later calls return it again until
 // Reset. After done, Feed returns (0, true, nil) until Reset.
 func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
-	switch p.state {
-	case stateDone:
-		return 0, true, nil
-	case stateFailed:
-		return 0, false, p.err
-	}
-	if p.lim.MaxHeaderBytes == 0 { // zero Parser
-		p.lim = p.lim.withDefaults()
-	}
-	start := len(p.buf)
-	take := min(len(b), p.lim.MaxHeaderBytes-start)
-	p.buf = append(p.buf, b[:take]...)
-	for p.scanned < len(p.buf) {
-		i := bytes.IndexByte(p.buf[p.scanned:], '\n')
-		if i < 0 {
-			p.scanned = len(p.buf)
-			break
-		}
-		nl := p.scanned + i
-		p.scanned = nl + 1
-		if e := p.line(nl); e != nil {
-			return nl + 1 - start, false, p.fail(e)
-		}
-		if p.state == stateDone {
-			p.buf = p.buf[:nl+1]
-			if e := p.finish(); e != nil {
-				return nl + 1 - start, false, p.fail(e)
-			}
-			return nl + 1 - start, true, nil
-		}
-	}
-	if len(p.buf) >= p.lim.MaxHeaderBytes {
-		if !p.haveReq {
-			return take, false, p.fail(newError(414, "request line longer than "+
-				strconv.Itoa(p.lim.MaxHeaderBytes)+" bytes: "+quote(p.buf[p.reqStart:])))
-		}
-		return take, false, p.fail(newError(431, "request head longer than "+
-			strconv.Itoa(p.lim.MaxHeaderBytes)+" bytes, last line "+quote(p.buf[p.lineStart:])))
-	}
-	return take, false, nil
+	return p.headBuffer.feed(p, b)
 }
 
-func (p *Parser) fail(e *Error) error {
-	p.state = stateFailed
-	p.err = e
-	return e
+// headLine, headFinish and headTooLong are the headParser hooks.
+func (p *Parser) headLine(nl int) error {
+	if e := p.line(nl); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (p *Parser) headFinish() error {
+	if e := p.finish(); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (p *Parser) headTooLong() error {
+	if !p.haveReq {
+		return newError(414, "request line longer than "+
+			strconv.Itoa(p.lim.MaxHeaderBytes)+" bytes: "+quote(p.buf[p.reqStart:]))
+	}
+	return newError(431, "request head longer than "+
+		strconv.Itoa(p.lim.MaxHeaderBytes)+" bytes, last line "+quote(p.buf[p.lineStart:]))
 }
 
 // Request returns the parsed request once Feed has reported done, else nil.

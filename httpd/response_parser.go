@@ -42,14 +42,9 @@ func newResponseError(msg string) *ResponseError { return &ResponseError{Msg: ms
 // head whole or one byte at a time gives the same result. Limits.MaxHeaderBytes
 // bounds the head and Limits.MaxHeaders the number of fields.
 type ResponseParser struct {
-	lim   Limits
-	state parseState
-	err   *ResponseError
+	headBuffer
 
-	buf       []byte // the head so far
-	scanned   int    // bytes of buf already searched for '\n'
-	lineStart int    // start of the current line
-	haveLine  bool   // status line seen
+	haveLine bool // status line seen
 
 	reason span
 	fields []fieldSpan
@@ -62,11 +57,7 @@ type ResponseParser struct {
 // limits l (zero fields mean defaults). The previous Response is invalid
 // after Reset.
 func (p *ResponseParser) Reset(l Limits) {
-	p.lim = l.withDefaults()
-	p.state = stateHead
-	p.err = nil
-	p.buf = p.buf[:0]
-	p.scanned, p.lineStart = 0, 0
+	p.headBuffer.reset(l)
 	p.haveLine = false
 	p.fields = p.fields[:0]
 	clear(p.header)
@@ -80,48 +71,27 @@ func (p *ResponseParser) Reset(l Limits) {
 // error is a [*ResponseError] and is sticky until Reset. After done, Feed
 // returns (0, true, nil) until Reset.
 func (p *ResponseParser) Feed(b []byte) (n int, done bool, err error) {
-	switch p.state {
-	case stateDone:
-		return 0, true, nil
-	case stateFailed:
-		return 0, false, p.err
-	}
-	if p.lim.MaxHeaderBytes == 0 { // zero ResponseParser
-		p.lim = p.lim.withDefaults()
-	}
-	start := len(p.buf)
-	take := min(len(b), p.lim.MaxHeaderBytes-start)
-	p.buf = append(p.buf, b[:take]...)
-	for p.scanned < len(p.buf) {
-		i := bytes.IndexByte(p.buf[p.scanned:], '\n')
-		if i < 0 {
-			p.scanned = len(p.buf)
-			break
-		}
-		nl := p.scanned + i
-		p.scanned = nl + 1
-		if e := p.line(nl); e != nil {
-			return nl + 1 - start, false, p.fail(e)
-		}
-		if p.state == stateDone {
-			p.buf = p.buf[:nl+1]
-			if e := p.finish(); e != nil {
-				return nl + 1 - start, false, p.fail(e)
-			}
-			return nl + 1 - start, true, nil
-		}
-	}
-	if len(p.buf) >= p.lim.MaxHeaderBytes {
-		return take, false, p.fail(newResponseError("response head longer than " +
-			strconv.Itoa(p.lim.MaxHeaderBytes) + " bytes, at " + quote(p.buf[p.lineStart:])))
-	}
-	return take, false, nil
+	return p.headBuffer.feed(p, b)
 }
 
-func (p *ResponseParser) fail(e *ResponseError) error {
-	p.state = stateFailed
-	p.err = e
-	return e
+// headLine, headFinish and headTooLong are the headParser hooks.
+func (p *ResponseParser) headLine(nl int) error {
+	if e := p.line(nl); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (p *ResponseParser) headFinish() error {
+	if e := p.finish(); e != nil {
+		return e
+	}
+	return nil
+}
+
+func (p *ResponseParser) headTooLong() error {
+	return newResponseError("response head longer than " +
+		strconv.Itoa(p.lim.MaxHeaderBytes) + " bytes, at " + quote(p.buf[p.lineStart:]))
 }
 
 // Response returns the parsed head once Feed has reported done, else nil.

@@ -1,0 +1,96 @@
+package httpd
+
+import "bytes"
+
+type parseState uint8
+
+const (
+	stateHead   parseState = iota // accumulating the head
+	stateDone                     // head complete, result valid
+	stateFailed                   // err is set and sticky
+)
+
+// headBuffer is the head accumulation shared by [Parser] and
+// [ResponseParser]: it buffers at most lim.MaxHeaderBytes of input, hands
+// each complete line to the parser, and keeps the sticky outcome. The
+// parsers embed it; what a line means is theirs (see headParser).
+type headBuffer struct {
+	lim   Limits
+	state parseState
+	err   error // the sticky error once state is stateFailed
+
+	buf       []byte // the head so far (at most lim.MaxHeaderBytes before completion)
+	scanned   int    // bytes of buf already searched for '\n'
+	lineStart int    // start of the current line in buf
+}
+
+// headParser is what a parser embedding a headBuffer supplies to feed. Each
+// method returns a non-nil error only on failure (never a typed nil).
+type headParser interface {
+	// headLine handles the line ending with the '\n' at buf[nl]; it sets
+	// state to stateDone when that line ends the head.
+	headLine(nl int) error
+	// headFinish builds the result once buf holds exactly the whole head.
+	headFinish() error
+	// headTooLong is the error for a head that reached lim.MaxHeaderBytes
+	// without ending.
+	headTooLong() error
+}
+
+// reset empties h for a new head with limits l (zero fields mean defaults),
+// keeping buf's storage.
+func (h *headBuffer) reset(l Limits) {
+	h.lim = l.withDefaults()
+	h.state = stateHead
+	h.err = nil
+	h.buf = h.buf[:0]
+	h.scanned, h.lineStart = 0, 0
+}
+
+// feed implements the parsers' Feed: it consumes bytes of the head from b
+// and returns how many it consumed and whether the head is complete, calling
+// p's hooks for each line, at completion, and when the head is too long.
+// Errors are sticky until reset; after done it returns (0, true, nil).
+func (h *headBuffer) feed(p headParser, b []byte) (n int, done bool, err error) {
+	switch h.state {
+	case stateDone:
+		return 0, true, nil
+	case stateFailed:
+		return 0, false, h.err
+	}
+	if h.lim.MaxHeaderBytes == 0 { // zero parser
+		h.lim = h.lim.withDefaults()
+	}
+	start := len(h.buf)
+	take := min(len(b), h.lim.MaxHeaderBytes-start)
+	h.buf = append(h.buf, b[:take]...)
+	for h.scanned < len(h.buf) {
+		i := bytes.IndexByte(h.buf[h.scanned:], '\n')
+		if i < 0 {
+			h.scanned = len(h.buf)
+			break
+		}
+		nl := h.scanned + i
+		h.scanned = nl + 1
+		if e := p.headLine(nl); e != nil {
+			return nl + 1 - start, false, h.fail(e)
+		}
+		if h.state == stateDone {
+			h.buf = h.buf[:nl+1]
+			if e := p.headFinish(); e != nil {
+				return nl + 1 - start, false, h.fail(e)
+			}
+			return nl + 1 - start, true, nil
+		}
+	}
+	if len(h.buf) >= h.lim.MaxHeaderBytes {
+		return take, false, h.fail(p.headTooLong())
+	}
+	return take, false, nil
+}
+
+func (h *headBuffer) fail(e error) error {
+	h.state = stateFailed
+	h.err = e
+	return e
+}
