@@ -73,14 +73,7 @@ func parseFlags(args []string) (options, error) {
 
 func main() {
 	o, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if err == flag.ErrHelp {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "lws-test-client:", err)
-		os.Exit(2)
-	}
-	testapp.ApplyLogMask(o.logMask)
+	testapp.Start("lws-test-client", o.logMask, err)
 	os.Exit(run(o))
 }
 

@@ -85,14 +85,7 @@ func parseFlags(args []string) (options, error) {
 
 func main() {
 	o, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if err == flag.ErrHelp {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "lws-test-echo:", err)
-		os.Exit(2)
-	}
-	testapp.ApplyLogMask(o.logMask)
+	testapp.Start("lws-test-echo", o.logMask, err)
 	if o.client != "" {
 		os.Exit(runClient(o))
 	}

@@ -99,14 +99,7 @@ func parseFlags(args []string) (options, error) {
 
 func main() {
 	o, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if err == flag.ErrHelp {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "lws-test-ping:", err)
-		os.Exit(2)
-	}
-	testapp.ApplyLogMask(o.logMask)
+	testapp.Start("lws-test-ping", o.logMask, err)
 	os.Exit(run(o))
 }
 

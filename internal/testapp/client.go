@@ -2,7 +2,9 @@ package testapp
 
 import (
 	"flag"
+	"fmt"
 	"net/url"
+	"os"
 
 	"github.com/lws-go/lws"
 )
@@ -33,4 +35,19 @@ func ClientTarget(address string, port int, ssl bool) lws.ClientInfo {
 		return lws.ClientInfo{URL: address}
 	}
 	return lws.ClientInfo{Address: address, Port: port, Secure: ssl}
+}
+
+// Start begins a test app once parseFlags has run: when the command line
+// did not parse (err) it exits, with status 0 after -h/--help (the usage
+// is already printed) or else 2 after printing "name: err"; otherwise it
+// applies the -d log mask.
+func Start(name string, logMask uint, err error) {
+	if err != nil {
+		if err == flag.ErrHelp {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(2)
+	}
+	ApplyLogMask(logMask)
 }
