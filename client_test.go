@@ -28,19 +28,7 @@ func startClientService(t testing.TB) *lws.Service {
 	if svc.Addr() != nil {
 		t.Fatalf("client-only service has a listener at %v", svc.Addr())
 	}
-	done := make(chan error, 1)
-	go func() { done <- svc.Run() }()
-	t.Cleanup(func() {
-		svc.Close()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("Run did not return after Close")
-		}
-	})
+	runUntilCleanup(t, svc)
 	return svc
 }
 

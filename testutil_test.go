@@ -24,6 +24,13 @@ func startService(t testing.TB, cfg lws.Config) *lws.Service {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	runUntilCleanup(t, svc)
+	return svc
+}
+
+// runUntilCleanup runs svc until the test ends, then closes it and checks
+// Run returns cleanly.
+func runUntilCleanup(t testing.TB, svc *lws.Service) {
 	done := make(chan error, 1)
 	go func() { done <- svc.Run() }()
 	t.Cleanup(func() {
@@ -37,7 +44,6 @@ func startService(t testing.TB, cfg lws.Config) *lws.Service {
 			t.Errorf("Run did not return after Close")
 		}
 	})
-	return svc
 }
 
 // echoProtocol echoes every piece it receives with the same type and
