@@ -22,6 +22,9 @@ type headBuffer struct {
 	buf       []byte // the head so far (at most lim.MaxHeaderBytes before completion)
 	scanned   int    // bytes of buf already searched for '\n'
 	lineStart int    // start of the current line in buf
+
+	fields []fieldSpan // header fields found so far, as spans of buf
+	header Header      // backing store for the result's Header
 }
 
 // headParser is what a parser embedding a headBuffer supplies to feed. Each
@@ -45,6 +48,9 @@ func (h *headBuffer) reset(l Limits) {
 	h.err = nil
 	h.buf = h.buf[:0]
 	h.scanned, h.lineStart = 0, 0
+	h.fields = h.fields[:0]
+	clear(h.header)
+	h.header = h.header[:0]
 }
 
 // feed implements the parsers' Feed: it consumes bytes of the head from b

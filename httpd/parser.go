@@ -82,10 +82,8 @@ type Parser struct {
 	hasAbsHost                  bool
 	pathEscaped                 bool // path contains '%' and must be decoded
 	major, minor                int
-	fields                      []fieldSpan
 
-	req    Request
-	header Header // backing store for req.Header
+	req Request
 }
 
 // Reset discards any request in progress and prepares p for a new head with
@@ -96,9 +94,6 @@ func (p *Parser) Reset(l Limits) {
 	p.reqStart = 0
 	p.haveReq = false
 	p.hasAbsHost, p.pathEscaped = false, false
-	p.fields = p.fields[:0]
-	clear(p.header)
-	p.header = p.header[:0]
 	p.req = Request{}
 }
 

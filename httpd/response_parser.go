@@ -47,10 +47,8 @@ type ResponseParser struct {
 	haveLine bool // status line seen
 
 	reason span
-	fields []fieldSpan
 
-	resp   Response
-	header Header
+	resp Response
 }
 
 // Reset discards any head in progress and prepares p for a new one with
@@ -59,9 +57,6 @@ type ResponseParser struct {
 func (p *ResponseParser) Reset(l Limits) {
 	p.headBuffer.reset(l)
 	p.haveLine = false
-	p.fields = p.fields[:0]
-	clear(p.header)
-	p.header = p.header[:0]
 	p.resp = Response{}
 }
 
