@@ -399,7 +399,7 @@ func (c *Conn) startClient() {
 		return
 	}
 	cs := c.cl
-	c.setDeadline(cs.connectTimeout, c.clientTimedOut)
+	c.setDeadline(cs.connectTimeout)
 	if ip, err := netip.ParseAddr(cs.dialHost); err == nil {
 		cs.addrs = []netip.Addr{ip}
 		c.connectNext()
@@ -533,7 +533,8 @@ func (c *Conn) failClient(err error) {
 	c.closeNow()
 }
 
-// clientTimedOut fires when connecting or the handshake took too long.
+// clientTimedOut fails a client connection whose connecting or handshake
+// took too long (deadlinePassed, keepalive.go).
 func (c *Conn) clientTimedOut() {
 	if c.state != stateConnecting && c.state != stateClientHandshake {
 		return

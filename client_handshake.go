@@ -28,7 +28,7 @@ func (c *Conn) sendClientRequest() {
 	cs.phase = phaseHandshake
 	cs.extOffer = deflateOffer(c.proto)
 	c.queueRaw(cs.appendRequest(make([]byte, 0, 256)))
-	c.setDeadline(cs.handshakeTimeout, c.clientTimedOut)
+	c.setDeadline(cs.handshakeTimeout)
 }
 
 // appendRequest appends the handshake request head.

@@ -95,8 +95,11 @@ func (c *Conn) maxMessage() int64 {
 // returns the Sec-WebSocket-Extensions response line (nil when declined).
 func (c *Conn) negotiateDeflate(req *httpd.Request, p *Protocol) []byte {
 	cfg := p.Compression
+	if cfg == nil {
+		return nil
+	}
 	offers := req.Header.Values("sec-websocket-extensions")
-	if cfg == nil || len(offers) == 0 {
+	if len(offers) == 0 {
 		return nil
 	}
 	params, ok, err := pmdeflate.Negotiate(offers, pmdeflate.ServerConfig{

@@ -80,7 +80,9 @@ type Limits struct {
 	// Default 8192.
 	MaxHeaderBytes int
 	// HandshakeTimeout bounds the time from accept to a complete HTTP
-	// request head. Default 10s.
+	// request head. Default 10s. Like CloseTimeout it is checked by the
+	// loop's sweep (keepalive.go), so a connection is closed after at
+	// least this long and at most a quarter of it (capped at 1s) later.
 	HandshakeTimeout time.Duration
 	// MaxMessageSize bounds one WebSocket message (1009 beyond); a
 	// Protocol's own MaxMessageSize overrides it. Default 16 MiB.
@@ -109,8 +111,9 @@ type Limits struct {
 	PongTimeout time.Duration
 	// WriteStallTimeout bounds how long a connection may keep queued
 	// output while its socket takes none of it (a peer that stopped
-	// reading): it is then dropped, and a WebSocket's OnClosed reports 1008
-	// "write stalled". While more than WriteBufferSize bytes are queued the
+	// reading), or wait for an OnWriteable or its send queue while the
+	// socket, once full, stays so: it is then dropped, and a WebSocket's
+	// OnClosed reports 1008 "write stalled". While more than WriteBufferSize bytes are queued the
 	// connection is not read (rx flow control), so a peer flooding PINGs
 	// without reading the PONGs cannot grow the queue without bound.
 	// Default 30s; negative turns the limit off.

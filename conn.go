@@ -64,8 +64,7 @@ type Conn struct {
 	out    []byte // queued bytes, out[outOff:] unsent
 	outOff int
 
-	deadline *evloop.Timer // handshake and close timeouts
-	rare     *connRare     // what few connections use, allocated on first use
+	rare *connRare // what few connections use, allocated on first use
 
 	sq sendQueue // messages from Send and Broadcast (post.go)
 
@@ -76,6 +75,7 @@ type Conn struct {
 
 	// Small fields together, so the struct has no padding.
 	ka            keepalive     // keepalive and write-stall watch (keepalive.go)
+	deadline      uint32        // tick after which the handshake, connect or close deadline has passed, while deadlineOn (keepalive.go)
 	events        evloop.Events // what the poller watches now
 	closeCode     wsproto.CloseCode
 	state         connState
@@ -92,6 +92,7 @@ type Conn struct {
 	established   bool
 	stallWatch    bool // output waits for the socket: the write-stall watch is on (keepalive.go)
 	pinged        bool // a keepalive PING awaits an answer since ka.pingAt (keepalive.go)
+	deadlineOn    bool // a deadline runs: setDeadline (keepalive.go)
 }
 
 // connRare holds a connection's state that most idle connections never
@@ -145,8 +146,8 @@ type reqTarget struct{ path, query string }
 var rootTarget = &reqTarget{path: "/"}
 
 // setTarget records the handshake request's path and query, as copies: the
-// request's strings are slices of one string holding the whole request
-// head, which an idle connection must not keep alive.
+// request's strings are borrowed from the HTTP parser's buffer, which the
+// next connection reuses (handshake.go).
 func (c *Conn) setTarget(path, query string) {
 	if path == "/" && query == "" {
 		c.target = rootTarget
@@ -166,7 +167,7 @@ func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) *Conn {
 	c.events = evloop.Readable
 	l.conns.add(c)
 	l.svc.live.Add(1)
-	c.setDeadline(l.svc.limits.HandshakeTimeout, c.handshakeTimedOut)
+	c.setDeadline(l.svc.limits.HandshakeTimeout)
 	return c
 }
 
@@ -266,20 +267,6 @@ func (c *Conn) fireTimer() {
 	}
 }
 
-func (c *Conn) setDeadline(d time.Duration, f func()) {
-	if c.deadline != nil {
-		c.deadline.Stop()
-	}
-	c.deadline = c.loop.ev.AfterFunc(d, f)
-}
-
-func (c *Conn) clearDeadline() {
-	if c.deadline != nil {
-		c.deadline.Stop()
-		c.deadline = nil
-	}
-}
-
 // wantEvents is what the poller should watch for this connection.
 func (c *Conn) wantEvents() evloop.Events {
 	var ev evloop.Events
@@ -371,18 +358,4 @@ func (c *Conn) closeNow() {
 	}
 	l.svc.live.Add(-1)
 	l.svc.checkDrained()
-}
-
-func (c *Conn) handshakeTimedOut() {
-	if c.state == stateHTTP {
-		c.logInfo("handshake timeout: closing")
-		c.closeNow()
-	}
-}
-
-func (c *Conn) closeTimedOut() {
-	if c.state != stateDead {
-		c.logInfo("close timeout in state %v: closing", c.state)
-		c.closeNow()
-	}
 }

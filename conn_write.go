@@ -102,7 +102,7 @@ func (c *Conn) Close(code wsproto.CloseCode, reason string) {
 		c.queueClose(code, reason)
 		c.state = stateClosing
 		c.wantWriteable = false
-		c.setDeadline(c.loop.svc.limits.CloseTimeout, c.closeTimedOut)
+		c.setDeadline(c.loop.svc.limits.CloseTimeout)
 		c.flush()
 	case stateHTTP:
 		c.drain()
@@ -302,7 +302,7 @@ func (c *Conn) beginDrain() bool {
 	if c.rare != nil {
 		c.rare.pending = nil
 	}
-	c.setDeadline(c.loop.svc.limits.CloseTimeout, c.closeTimedOut)
+	c.setDeadline(c.loop.svc.limits.CloseTimeout)
 	return true
 }
 

@@ -7,11 +7,22 @@ import (
 	"github.com/lws-go/lws/wsproto"
 )
 
-// upgrade validates a WebSocket handshake request (RFC 6455 section 4.2.1),
-// picks the subprotocol and answers 101, or refuses with the fitting
-// status.
-func (c *Conn) upgrade(req *httpd.Request) {
-	p, offered, refusal := c.loop.svc.checkUpgrade(req, &HTTPRequest{Request: req, conn: c})
+// upgrade validates the WebSocket handshake request the connection's
+// parser holds (RFC 6455 section 4.2.1), picks the subprotocol and answers
+// 101, or refuses with the fitting status.
+//
+// The request is borrowed (httpd.Parser.BorrowRequest): its strings alias
+// the pooled head buffer, so a handshake leaves no copy of the head behind
+// as garbage. What the connection keeps is copied (setTarget), and
+// Config.CheckOrigin, user code that may keep what it is given, gets the
+// request with strings of its own.
+func (c *Conn) upgrade() {
+	h := c.http
+	req := h.parser.BorrowRequest()
+	if c.loop.svc.cfg.CheckOrigin != nil {
+		req = h.parser.Request()
+	}
+	p, offered, refusal := c.loop.svc.checkUpgrade(req, c)
 	if refusal != nil {
 		c.logInfo("handshake refused with %d: %s", refusal.status, refusal.why)
 		c.respondError(refusal.status, refusal.why, refusal.extra...)
@@ -29,8 +40,9 @@ type upgradeRefusal struct {
 
 // checkUpgrade validates a handshake request and picks its subprotocol. It
 // is the one validation of both the native server and net/http upgrades
-// (Service.Upgrade); r is what CheckOrigin gets.
-func (s *Service) checkUpgrade(req *httpd.Request, r *HTTPRequest) (p *Protocol, offered bool, refusal *upgradeRefusal) {
+// (Service.Upgrade); c is the connection CheckOrigin is told about (nil
+// for net/http).
+func (s *Service) checkUpgrade(req *httpd.Request, c *Conn) (p *Protocol, offered bool, refusal *upgradeRefusal) {
 	refuse := func(status int, why string, extra ...httpd.Field) (*Protocol, bool, *upgradeRefusal) {
 		return nil, false, &upgradeRefusal{status: status, why: why, extra: extra}
 	}
@@ -51,10 +63,10 @@ func (s *Service) checkUpgrade(req *httpd.Request, r *HTTPRequest) (p *Protocol,
 	case !wsproto.ValidClientKey(req.Header.Get("sec-websocket-key")):
 		return refuse(400, "bad Sec-WebSocket-Key")
 	}
-	if ok, origin := s.originAllowed(req, r); !ok {
+	if ok, origin := s.originAllowed(req, c); !ok {
 		return refuse(403, "origin "+quoteHeader(origin)+" is not allowed for host "+quoteHeader(req.Host))
 	}
-	p, offered, ok := s.selectProtocol(req.Header.Values("sec-websocket-protocol"))
+	p, offered, ok := s.selectProtocol(req.Header)
 	if !ok {
 		if offered {
 			return refuse(400, "none of the offered subprotocols is served")
@@ -105,12 +117,17 @@ func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
 	c.loop.putHTTPState(h) // req is h's: not used past here (http.go)
 }
 
-// selectProtocol picks the first subprotocol in the client's list that the
-// service knows. With no list it binds to protocol 0. offered reports
-// whether the client sent a list.
-func (s *Service) selectProtocol(headers []string) (p *Protocol, offered, ok bool) {
-	for _, h := range headers {
-		for _, name := range strings.Split(h, ",") {
+// selectProtocol picks the first subprotocol in the client's list (the
+// Sec-WebSocket-Protocol fields of h) that the service knows. With no list
+// it binds to protocol 0. offered reports whether the client sent a list.
+func (s *Service) selectProtocol(h httpd.Header) (p *Protocol, offered, ok bool) {
+	for _, f := range h {
+		if f.Name != "sec-websocket-protocol" {
+			continue
+		}
+		for rest := f.Value; rest != ""; {
+			var name string
+			name, rest, _ = strings.Cut(rest, ",")
 			name = strings.TrimSpace(name)
 			if name == "" {
 				continue

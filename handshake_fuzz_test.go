@@ -44,7 +44,7 @@ func FuzzUpgradeRequest(f *testing.F) {
 			return
 		}
 		req := p.Request()
-		proto, offered, refusal := s.checkUpgrade(req, &HTTPRequest{Request: req})
+		proto, offered, refusal := s.checkUpgrade(req, nil)
 		if refusal != nil {
 			switch refusal.status {
 			case 400, 403, 404, 426:

@@ -140,11 +140,11 @@ func (c *Conn) consumeHTTP(b []byte) int {
 	if !done {
 		return len(b)
 	}
-	req := h.parser.Request()
-	if req.Header.HasToken("upgrade", "websocket") {
-		c.upgrade(req)
+	if h.parser.BorrowRequest().Header.HasToken("upgrade", "websocket") {
+		c.upgrade()
 		return n
 	}
+	req := h.parser.Request() // handed to user code: strings of its own
 	if req.Chunked {
 		c.respondError(411, "chunked request bodies are not accepted")
 		return len(b)
@@ -189,7 +189,7 @@ func (c *Conn) endHTTPResponse() {
 	}
 	c.http.parser.Reset(httpd.Limits{MaxHeaderBytes: c.loop.svc.limits.MaxHeaderBytes})
 	c.rxHeld = false
-	c.setDeadline(c.loop.svc.limits.HandshakeTimeout, c.handshakeTimedOut)
+	c.setDeadline(c.loop.svc.limits.HandshakeTimeout)
 	c.resumeReading()
 }
 

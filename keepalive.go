@@ -8,10 +8,10 @@ import (
 
 // Connection validity (libwebsockets' retry_and_idle_policy: "ping after
 // secs_since_valid_ping, hang up after secs_since_valid_hangup"), the
-// write-stall limit and output backpressure.
+// write-stall limit, deadlines and output backpressure.
 //
-// One sweep timer per loop (serviceLoop.sweep) serves two watches for all
-// of the loop's connections, so an idle connection holds no timer:
+// One sweep timer per loop (serviceLoop.sweep) serves three watches for all
+// of the loop's connections, so no connection holds a timer of its own:
 //
 //   - keepalive: a WebSocket connection, server or client, that has
 //     received nothing for Limits.PingInterval is sent a PING; when still
@@ -23,6 +23,13 @@ import (
 //     Limits.WriteStallTimeout is dropped; a WebSocket's OnClosed reports
 //     1008 "write stalled". A closing connection is bounded by CloseTimeout
 //     instead.
+//   - deadline: a server connection must complete its HTTP request head
+//     within Limits.HandshakeTimeout of its accept (or of the previous
+//     response, kept alive), a client connection must connect and complete
+//     its handshake within ClientInfo's timeouts, and a closing or
+//     draining connection must end within Limits.CloseTimeout; past that
+//     it is closed (setDeadline, deadlinePassed). A handshake thus
+//     allocates no timer.
 //
 // The sweep runs every quarter of the shortest of those limits in use on
 // the loop (between minSweep and maxSweep), walks the loop's connection
@@ -157,11 +164,43 @@ func (c *Conn) wroteSome() {
 	}
 }
 
-// checkWatch checks both watches of the connection at now; it reports
+// setDeadline starts (or restarts) the connection's deadline: d from now,
+// the connection is closed by deadlinePassed. Conn.deadline is the tick
+// after which it has passed, compared by signed difference, so deadlines
+// up to maxTicks-1 work across the wrap (longer ones are capped).
+func (c *Conn) setDeadline(d time.Duration) {
+	c.deadline = c.loop.tick() + min(ticks(d), maxTicks-1)
+	c.deadlineOn = true
+	c.loop.needSweep(d)
+}
+
+func (c *Conn) clearDeadline() { c.deadlineOn = false }
+
+// deadlinePassed closes a connection whose deadline passed; which deadline
+// it was follows from the state (every state change that starts another
+// phase restarts or clears the deadline).
+func (c *Conn) deadlinePassed() {
+	c.deadlineOn = false
+	switch c.state {
+	case stateHTTP:
+		c.logInfo("handshake timeout: closing")
+		c.closeNow()
+	case stateConnecting, stateClientHandshake:
+		c.clientTimedOut() // client.go
+	case stateClosing, stateDraining:
+		c.logInfo("close timeout in state %v: closing", c.state)
+		c.closeNow()
+	}
+}
+
+// checkWatch checks the watches of the connection at now; it reports
 // whether the connection still needs the sweep.
 func (c *Conn) checkWatch(now uint32) bool {
+	if c.deadlineOn && int32(now-c.deadline) > 0 {
+		c.deadlinePassed()
+	}
 	if c.state != stateWS && c.state != stateHTTP {
-		return false
+		return c.deadlineOn && c.state != stateDead
 	}
 	if c.stallWatch {
 		if since := now - c.ka.wrote; since > ticks(c.loop.svc.limits.WriteStallTimeout) {
@@ -173,7 +212,7 @@ func (c *Conn) checkWatch(now uint32) bool {
 	if c.state == stateWS && iv > 0 {
 		c.keepaliveCheck(now, ticks(iv))
 	}
-	return c.state != stateDead && (c.stallWatch || c.state == stateWS && iv > 0)
+	return c.state != stateDead && (c.deadlineOn || c.stallWatch || c.state == stateWS && iv > 0)
 }
 
 // keepaliveCheck sends the keepalive PING when the connection has been
@@ -204,7 +243,11 @@ func (c *Conn) keepaliveCheck(now, iv uint32) {
 // dropStalled closes a connection whose socket has taken nothing for the
 // write-stall limit.
 func (c *Conn) dropStalled(d time.Duration) {
-	c.logInfo("the peer has taken none of %d queued bytes for %v: dropping the connection", c.Buffered(), d)
+	if b := c.Buffered(); b > 0 {
+		c.logInfo("the peer has taken none of %d queued bytes for %v: dropping the connection", b, d)
+	} else {
+		c.logInfo("the socket has not become writeable for %v (the peer reads nothing): dropping the connection", d)
+	}
 	if c.state == stateWS {
 		c.setClose(wsproto.ClosePolicyViolation, "write stalled")
 	}

@@ -91,7 +91,7 @@ func (s *Service) Upgrade(w http.ResponseWriter, r *http.Request) error {
 		return s.refuseHTTP(w, r, 503, "service is shutting down")
 	}
 	req := httpdRequest(r)
-	p, offered, refusal := s.checkUpgrade(req, &HTTPRequest{Request: req})
+	p, offered, refusal := s.checkUpgrade(req, nil)
 	if refusal != nil {
 		for _, f := range refusal.extra {
 			w.Header().Set(f.Name, f.Value)

@@ -60,6 +60,15 @@ func TestOriginDefault(t *testing.T) {
 		{"localhost", "http://user@localhost", 403},
 		{"localhost", "http://localhost/path", 403},
 		{"localhost", "localhost", 403},
+		{"localhost", "HTTP://localhost/", 101},
+		{"localhost:80", "ws://localhost", 101},
+		{"[::1]", "http://[::1]", 101},
+		{"localhost", "http://local%68ost", 403}, // browsers never escape
+		{"localhost", "http://localhost?x", 403},
+		{"localhost", "http://localhost#x", 403},
+		{"localhost", "http://localhost:8x", 403},
+		{"localhost", "http://[::1", 403},
+		{"localhost", "http://[localhost]", 403},
 	} {
 		if got := handshakeStatus(t, svc, tc.host, tc.origin); got != tc.status {
 			t.Errorf("Host %q Origin %q: status %d, want %d", tc.host, tc.origin, got, tc.status)
@@ -116,5 +125,33 @@ func TestOriginHook(t *testing.T) {
 	}
 	if got := handshakeStatus(t, svc, "localhost", "http://localhost"); got != 403 {
 		t.Errorf("same origin, refused by the hook: status %d, want 403", got)
+	}
+}
+
+// TestOriginHookRequestStable: what CheckOrigin is given stays as it was
+// after the handshake, though the next connection's head is parsed into
+// the same (pooled) buffer.
+func TestOriginHookRequestStable(t *testing.T) {
+	type seen struct{ origin, host, path, key string }
+	got := make(chan seen, 3)
+	svc := startService(t, lws.Config{
+		Protocols: []*lws.Protocol{wholeEcho("echo")},
+		CheckOrigin: func(origin string, r *lws.HTTPRequest) bool {
+			got <- seen{origin, r.Host, r.Path, r.Header.Get("sec-websocket-key")}
+			return true
+		},
+	})
+	hosts := []string{"aaaa.example", "bbbb.example", "cccc.example"}
+	var kept []seen
+	for _, h := range hosts {
+		if st := handshakeStatus(t, svc, h, "https://"+h); st != 101 {
+			t.Fatalf("Host %s: status %d, want 101", h, st)
+		}
+		kept = append(kept, <-got)
+	}
+	for i, h := range hosts {
+		if want := (seen{"https://" + h, h, "/", testKey}); kept[i] != want {
+			t.Errorf("handshake %d seen as %+v after later ones, want %+v", i, kept[i], want)
+		}
 	}
 }

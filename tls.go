@@ -273,7 +273,7 @@ func (c *Conn) TLSState() (tls.ConnectionState, bool) {
 func (c *Conn) startClientTLS() {
 	cs := c.cl
 	cs.phase = phaseHandshake
-	c.setDeadline(cs.handshakeTimeout, c.clientTimedOut)
+	c.setDeadline(cs.handshakeTimeout)
 	cfg := tlsconn.ClientConfig(cs.tlsConfig, cs.host)
 	c.startTLS(tlsconn.NewClient(cfg), func() {
 		c.sendClientRequest()

@@ -20,6 +20,15 @@
 //	501  a transfer coding other than chunked, or CONNECT
 //	505  an HTTP major version other than 1
 //
+// What a Parser returns lives in the Parser: the [Request] and its Header
+// slice are reused after [Parser.Reset]. The strings of a Request from
+// [Parser.Request] are a copy of their own (one allocation per head) and
+// stay valid for good; [Parser.BorrowRequest] skips that copy, its strings
+// aliasing the parser's buffer, which the next head overwrites. A server
+// borrows to validate a WebSocket handshake and copies only what it keeps;
+// anything handed to code that may keep it (a user's callback) comes from
+// Request. [ResponseParser] always copies.
+//
 // [OpenStatic] maps a decoded URL path onto a directory and opens only
 // regular files that really lie inside it: ".." segments are refused with 403,
 // symlinks are followed only while they stay inside the root (checked by the

@@ -75,9 +75,10 @@ func trimOWS(s string) string {
 	return s
 }
 
-// Request is a parsed request head. Its strings share one allocation made
-// when the head completes; the Header slice is owned by the Parser and is
-// reused after [Parser.Reset].
+// Request is a parsed request head. From [Parser.Request] its strings share
+// one allocation and stay valid for good; from [Parser.BorrowRequest] they
+// alias the parser's buffer until Request is called. The Request and its
+// Header slice are owned by the Parser and reused after [Parser.Reset].
 type Request struct {
 	// Method is the request method, case preserved ("GET").
 	Method string

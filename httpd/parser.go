@@ -3,6 +3,7 @@ package httpd
 import (
 	"bytes"
 	"strconv"
+	"unsafe"
 )
 
 // Default limits used when a [Limits] field is zero or negative.
@@ -83,6 +84,9 @@ type Parser struct {
 	pathEscaped                 bool // path contains '%' and must be decoded
 	major, minor                int
 
+	decoded span // the decoded path, in buf's capacity past the head
+	owned   bool // req's strings are a copy of their own (Request)
+
 	req Request
 }
 
@@ -94,6 +98,7 @@ func (p *Parser) Reset(l Limits) {
 	p.reqStart = 0
 	p.haveReq = false
 	p.hasAbsHost, p.pathEscaped = false, false
+	p.owned = false
 	p.req = Request{}
 }
 
@@ -131,8 +136,29 @@ func (p *Parser) headTooLong() error {
 }
 
 // Request returns the parsed request once Feed has reported done, else nil.
-// It stays valid until Reset.
+// Its strings are its own: the first call copies the head into one string
+// and points every string of the Request into it, so they stay valid for
+// good, while the Request itself and its Header slice stay valid until
+// Reset. A Request obtained from BorrowRequest before is the same one and
+// now holds the owned strings.
 func (p *Parser) Request() *Request {
+	if p.state != stateDone {
+		return nil
+	}
+	if !p.owned {
+		p.owned = true
+		p.setStrings(string(p.buf[p.reqStart:p.decoded.end]))
+	}
+	return &p.req
+}
+
+// BorrowRequest is Request without the copy: until Request is called, the
+// strings of the returned Request alias the parser's buffer, which the next
+// head overwrites after Reset. The caller must not keep them, nor let them
+// reach code that might, past Reset; what it hands on must come from
+// Request. This lets a server validate a WebSocket handshake without
+// leaving the head behind as garbage.
+func (p *Parser) BorrowRequest() *Request {
 	if p.state != stateDone {
 		return nil
 	}
@@ -307,42 +333,22 @@ func (p *Parser) headerLine(s, e int) *Error {
 	return nil
 }
 
-// finish builds the Request from the complete head in buf and checks the
-// rules that need all header fields.
+// finish builds the Request from the complete head in buf, its strings
+// borrowed from buf (BorrowRequest), and checks the rules that need all
+// header fields.
 func (p *Parser) finish() *Error {
 	headLen := len(p.buf)
-	decoded := span{}
+	p.decoded = span{headLen, headLen}
 	if p.pathEscaped {
-		decoded.start = len(p.buf)
 		p.buf = appendUnescaped(p.buf, p.buf[p.path.start:p.path.end])
-		decoded.end = len(p.buf)
+		p.decoded.end = len(p.buf)
+		p.buf = p.buf[:headLen] // the decoded path stays in the capacity, untouched until Reset
 	}
-	// One string for the whole head; every Request string is a substring.
-	s := string(p.buf[p.reqStart:])
-	p.buf = p.buf[:headLen]
-	sub := func(sp span) string { return s[sp.start-p.reqStart : sp.end-p.reqStart] }
+	b := p.buf[p.reqStart:p.decoded.end]
+	p.setStrings(unsafe.String(unsafe.SliceData(b), len(b)))
 
 	r := &p.req
-	r.Method = sub(p.method)
-	r.Target = sub(p.target)
-	r.RawQuery = sub(p.query)
-	switch {
-	case p.pathEscaped:
-		r.Path = sub(decoded)
-	case p.path.start == p.path.end:
-		if r.Target == "*" {
-			r.Path = "*"
-		} else {
-			r.Path = "/"
-		}
-	default:
-		r.Path = sub(p.path)
-	}
 	r.Major, r.Minor = p.major, p.minor
-	for _, f := range p.fields {
-		p.header = append(p.header, Field{Name: sub(f.name), Value: sub(f.value)})
-	}
-	r.Header = p.header
 	r.ContentLength = -1
 
 	var (
@@ -359,7 +365,6 @@ func (p *Parser) finish() *Error {
 			if !validHost(f.Value) {
 				return newError(400, "invalid Host header "+quote(f.Value))
 			}
-			r.Host = f.Value
 		case "content-length":
 			clFields++
 			n, ok := parseContentLength(f.Value)
@@ -398,9 +403,6 @@ func (p *Parser) finish() *Error {
 	if hosts == 0 && p.minor >= 1 {
 		return newError(400, "missing Host header in HTTP/1."+strconv.Itoa(p.minor)+" request")
 	}
-	if p.hasAbsHost {
-		r.Host = sub(p.absHost)
-	}
 	if teFields > 0 {
 		if clFields > 0 {
 			return newError(400, "both Content-Length and Transfer-Encoding present")
@@ -422,6 +424,41 @@ func (p *Parser) finish() *Error {
 		r.KeepAlive = true
 	}
 	return nil
+}
+
+// setStrings points the strings of the Request into s, which holds
+// buf[reqStart:decoded.end]: the head, then the decoded path if any.
+func (p *Parser) setStrings(s string) {
+	sub := func(sp span) string { return s[sp.start-p.reqStart : sp.end-p.reqStart] }
+	r := &p.req
+	r.Method = sub(p.method)
+	r.Target = sub(p.target)
+	r.RawQuery = sub(p.query)
+	switch {
+	case p.pathEscaped:
+		r.Path = sub(p.decoded)
+	case p.path.start == p.path.end:
+		if r.Target == "*" {
+			r.Path = "*"
+		} else {
+			r.Path = "/"
+		}
+	default:
+		r.Path = sub(p.path)
+	}
+	p.header = p.header[:0]
+	r.Host = ""
+	for _, f := range p.fields {
+		name, value := sub(f.name), sub(f.value)
+		p.header = append(p.header, Field{Name: name, Value: value})
+		if name == "host" && r.Host == "" {
+			r.Host = value // finish refuses a second Host field
+		}
+	}
+	r.Header = p.header
+	if p.hasAbsHost {
+		r.Host = sub(p.absHost)
+	}
 }
 
 // parseContentLength parses a Content-Length value: a non-negative decimal,

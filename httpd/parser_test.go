@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -49,8 +50,13 @@ func collect(p *Parser, n int, done bool, err error) result {
 		r.status, r.msg = e.Status, e.Msg
 	}
 	if done {
+		borrowed := *p.BorrowRequest()
+		borrowed.Header = append(Header(nil), borrowed.Header...)
 		r.req = *p.Request()
 		r.req.Header = append(Header(nil), r.req.Header...)
+		if !reflect.DeepEqual(borrowed, r.req) {
+			panic(fmt.Sprintf("borrowed request %+v differs from owned %+v", borrowed, r.req))
+		}
 	}
 	return r
 }
@@ -373,16 +379,80 @@ func TestParserReset(t *testing.T) {
 func TestParserAllocs(t *testing.T) {
 	var p Parser
 	in := []byte(upgradeRequest)
-	allocs := testing.AllocsPerRun(100, func() {
+	feed := testing.AllocsPerRun(100, func() {
 		p.Reset(Limits{})
-		if _, done, err := p.Feed(in); !done || err != nil {
+		if _, done, err := p.Feed(in); !done || err != nil || p.BorrowRequest() == nil {
 			t.Fatal(done, err)
 		}
 	})
-	// One allocation: the string shared by every field of the Request.
-	if allocs > 1 {
-		t.Fatalf("%v allocations per parse, want <= 1", allocs)
+	// Parsing and borrowing allocate nothing.
+	if feed != 0 {
+		t.Fatalf("%v allocations per parse, want 0", feed)
 	}
+	owned := testing.AllocsPerRun(100, func() {
+		p.Reset(Limits{})
+		if _, done, err := p.Feed(in); !done || err != nil || p.Request() == nil {
+			t.Fatal(done, err)
+		}
+	})
+	// Request: one allocation, the string shared by every field.
+	if owned != 1 {
+		t.Fatalf("%v allocations per parse with Request, want 1", owned)
+	}
+}
+
+// TestParserBorrowRequest: a borrowed Request parses like an owned one,
+// its strings alias the buffer until Request makes them the Request's own,
+// and owned strings survive the next head.
+func TestParserBorrowRequest(t *testing.T) {
+	const in = "GET http://Example.com:81/a%41b?q=1 HTTP/1.1\r\nHost: other\r\nX-A: one\r\n\r\n"
+	// next is longer than in: parsed first, it sizes the buffer, so that
+	// parsed after in it overwrites all of in.
+	const next = "PUT /zzzzzzzzzz?r=2 HTTP/1.1\r\nHost: zzzzz\r\nX-Z: two\r\nX-Pad: zzzzzzzzzzzzzzzzzzzzzzzzzzzz\r\n\r\n"
+	var p Parser
+	for _, head := range []string{next, in} {
+		p.Reset(Limits{})
+		if _, done, err := p.Feed([]byte(head)); !done || err != nil {
+			t.Fatal(done, err)
+		}
+	}
+	b := p.BorrowRequest()
+	wantOwned := parseWhole(in, Limits{}).req
+	got := *b
+	got.Header = append(Header(nil), b.Header...)
+	if !reflect.DeepEqual(got, wantOwned) {
+		t.Fatalf("borrowed %+v\nowned    %+v", got, wantOwned)
+	}
+	want(t, b.Path, "/aAb")
+	want(t, b.Host, "Example.com:81")
+
+	// Borrowed strings are overwritten by the next head.
+	borrowedPath, borrowedValue := b.Path, b.Header.Get("x-a")
+	p.Reset(Limits{})
+	if _, done, err := p.Feed([]byte(next)); !done || err != nil {
+		t.Fatal(done, err)
+	}
+	if borrowedPath == "/aAb" || borrowedValue == "one" {
+		t.Fatal("borrowed strings do not alias the parser's buffer")
+	}
+
+	// Request turns the same borrowed Request into an owned one.
+	b = p.BorrowRequest()
+	r := p.Request()
+	if r != b {
+		t.Fatal("Request after BorrowRequest is another Request")
+	}
+	if p.Request() != r {
+		t.Fatal("second Request call returned another Request")
+	}
+	path, host, value := r.Path, r.Host, r.Header.Get("x-z")
+	p.Reset(Limits{})
+	if _, done, err := p.Feed([]byte(in)); !done || err != nil {
+		t.Fatal(done, err)
+	}
+	want(t, path, "/zzzzzzzzzz")
+	want(t, host, "zzzzz")
+	want(t, value, "two")
 }
 
 func TestHeaderHasToken(t *testing.T) {
