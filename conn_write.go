@@ -3,6 +3,8 @@ package lws
 import (
 	"io"
 
+	"github.com/lws-go/lws/evloop"
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/wsproto"
 	"golang.org/x/sys/unix"
 )
@@ -72,8 +74,12 @@ func (c *Conn) Write(data []byte, mode WriteMode) error {
 	if err := c.trackFragments(op, fin); err != nil {
 		return err
 	}
-	c.queueFrame(op, fin, data)
-	c.flushUnlessReading()
+	if len(data) >= directWriteMin && c.canWriteDirect() {
+		c.writeDirect(op, fin, data)
+	} else {
+		c.queueFrame(op, fin, data)
+		c.flushUnlessReading()
+	}
 	if c.state == stateDead {
 		return ErrClosed
 	}
@@ -158,6 +164,51 @@ func (c *Conn) queueFrame(op wsproto.Opcode, fin bool, payload []byte) {
 	if h.Masked {
 		wsproto.Mask(h.Mask, 0, c.out[start+size:])
 	}
+}
+
+// directWriteMin is the payload size from which Write sends a frame with
+// one writev straight from the caller's slice (writeDirect) instead of
+// copying it into the output queue first: from a few KiB the copy costs
+// more than the two extra iovecs.
+const directWriteMin = 2 << 10
+
+// canWriteDirect reports whether a frame may bypass the output queue: a
+// plain socket (no TLS to encrypt through, no mask or compression to apply
+// to a copy) that is not waiting for the peer to drain what is queued.
+func (c *Conn) canWriteDirect() bool {
+	return c.tls == nil && c.pmd == nil && !c.client && c.events&evloop.Writable == 0
+}
+
+// writeDirect sends one frame of a large payload with one writev: the
+// bytes already queued (replies deferred within a read batch), the frame
+// header and the payload where the caller has it. Only what the socket
+// does not take is copied into the queue, and flush goes on from there
+// (meeting any error the writev met).
+func (c *Conn) writeDirect(op wsproto.Opcode, fin bool, payload []byte) {
+	var hb [wsproto.MaxHeaderSize]byte
+	header := hb[:wsproto.PutHeader(hb[:], wsproto.Header{Fin: fin, Opcode: op, Length: int64(len(payload))})]
+	queued := c.out[c.outOff:]
+	n, _ := sockio.Writev3(c.fd, queued, header, payload)
+	if n > 0 {
+		c.wroteSome()
+	}
+	if n < len(queued) {
+		c.outOff += n
+		n = 0
+	} else {
+		c.outOff = len(c.out)
+		n -= len(queued)
+	}
+	if n < len(header) {
+		c.queueRaw(header[n:])
+		n = 0
+	} else {
+		n -= len(header)
+	}
+	if n < len(payload) {
+		c.queueRaw(payload[n:])
+	}
+	c.flush()
 }
 
 // queueClose appends a close frame with code and reason.
@@ -245,7 +296,10 @@ func (c *Conn) flush() {
 		}
 		c.loadFileChunk()
 	}
-	c.stallWatch = false
+	// The queue is sent, but while the user waits for writability the
+	// watch goes on: a peer that stops reading leaves the socket's buffer
+	// full and the callback never due. writable() ends it.
+	c.stallWatch = c.stallWatch && c.awaitsWriteable()
 	if c.out != nil {
 		c.loop.putBuf(c.out)
 		c.out, c.outOff = nil, 0
@@ -270,6 +324,7 @@ func (c *Conn) writable() {
 			return
 		}
 	}
+	c.stallWatch = false // the socket takes data again
 	if c.sq.waiting() && c.state == stateWS {
 		c.pumpSend()
 		if c.outOff < len(c.out) || c.state != stateWS {
@@ -281,6 +336,12 @@ func (c *Conn) writable() {
 		c.callWriteable()
 	}
 	c.updateEvents()
+}
+
+// awaitsWriteable reports whether an OnWriteable callback or messages of
+// the send queue wait for the socket to take more.
+func (c *Conn) awaitsWriteable() bool {
+	return c.state == stateWS && (c.wantWriteable || c.sq.waiting())
 }
 
 // drain stops reading input for the protocol, sends what is queued and then

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/netip"
 
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
 	"github.com/lws-go/lws/tlsconn"
 	"golang.org/x/sys/unix"
@@ -143,7 +144,7 @@ func (c *Conn) tlsWritable() bool {
 // writeFD is one non-blocking write to the socket.
 func (c *Conn) writeFD(p []byte) (int, error) {
 	for {
-		n, err := unix.Write(c.fd, p)
+		n, err := sockio.Write(c.fd, p)
 		if err == unix.EINTR {
 			continue
 		}
@@ -158,11 +159,11 @@ func (c *Conn) writeFD(p []byte) (int, error) {
 func (c *Conn) sockRead(buf []byte) (int, error) {
 	t := c.tls
 	if t == nil {
-		return unix.Read(c.fd, buf)
+		return sockio.Read(c.fd, buf)
 	}
 	if t.handshaking { // ciphertext for the handshake goroutine
 		for {
-			n, err := unix.Read(c.fd, buf)
+			n, err := sockio.Read(c.fd, buf)
 			if n > 0 {
 				if ferr := t.s.Feed(buf[:n]); ferr != nil {
 					return 0, ferr
@@ -198,7 +199,7 @@ func (c *Conn) sockRead(buf []byte) (int, error) {
 		if n > 0 {
 			return n, nil
 		}
-		r, rerr := unix.Read(c.fd, buf)
+		r, rerr := sockio.Read(c.fd, buf)
 		if r <= 0 {
 			return 0, rerr
 		}
@@ -216,7 +217,7 @@ func (c *Conn) sockRead(buf []byte) (int, error) {
 func (c *Conn) sockWrite(b []byte) (int, error) {
 	t := c.tls
 	if t == nil {
-		return unix.Write(c.fd, b)
+		return sockio.Write(c.fd, b)
 	}
 	if t.handshaking {
 		return 0, unix.EAGAIN // nothing is queued before the handshake ends

@@ -5,6 +5,7 @@ package evloop
 import (
 	"encoding/binary"
 
+	"github.com/lws-go/lws/internal/sockio"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,7 +27,7 @@ func (w *waker) signal() {
 	var b [8]byte
 	binary.NativeEndian.PutUint64(b[:], 1)
 	for {
-		_, err := unix.Write(w.wfd, b[:])
+		_, err := sockio.Write(w.wfd, b[:])
 		if err != unix.EINTR {
 			return
 		}
@@ -37,7 +38,7 @@ func (w *waker) signal() {
 func (w *waker) drain() {
 	var b [8]byte
 	for {
-		_, err := unix.Read(w.rfd, b[:])
+		_, err := sockio.Read(w.rfd, b[:])
 		if err != unix.EINTR {
 			return
 		}
