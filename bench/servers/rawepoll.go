@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/lws-go/lws/internal/sockio"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,7 +14,10 @@ func init() { register("raw-epoll", startRawEpoll) }
 
 // rawEpoll is the physical floor: one goroutine locked to its thread
 // running a level-triggered epoll loop; each read is written back as it
-// is. Bytes the socket does not take are kept and sent on EPOLLOUT.
+// is. Bytes the socket does not take are kept and sent on EPOLLOUT. Its
+// reads and writes are the cheapest Go can make, the raw syscalls of the
+// library's internal/sockio, as our server's are: the floor is what the
+// kernel costs, not what the runtime's syscall bookkeeping adds.
 type rawEpoll struct {
 	lfd, epfd, wfd int
 	addr           string
@@ -154,7 +158,7 @@ func (s *rawEpoll) serve(fd int, ev uint32, buf []byte) {
 		return
 	}
 	for {
-		n, err := unix.Read(fd, buf)
+		n, err := sockio.Read(fd, buf)
 		if n <= 0 {
 			if err == unix.EAGAIN {
 				return
@@ -168,7 +172,7 @@ func (s *rawEpoll) serve(fd int, ev uint32, buf []byte) {
 		if s.broadcast && IsBroadcast(buf[:n]) {
 			for _, d := range s.fds {
 				if d != fd {
-					_, _ = unix.Write(d, buf[:n])
+					_, _ = sockio.Write(d, buf[:n])
 				}
 			}
 		} else if !s.send(fd, buf[:n]) {
@@ -190,7 +194,7 @@ func (s *rawEpoll) send(fd int, b []byte) bool {
 		p = b
 	}
 	for len(p) > 0 {
-		n, err := unix.Write(fd, p)
+		n, err := sockio.Write(fd, p)
 		if n > 0 {
 			p = p[n:]
 			continue
