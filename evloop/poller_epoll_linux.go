@@ -2,7 +2,10 @@
 
 package evloop
 
-import "golang.org/x/sys/unix"
+import (
+	"github.com/lws-go/lws/internal/sockio"
+	"golang.org/x/sys/unix"
+)
 
 const (
 	epollInitEvents = 128
@@ -43,6 +46,7 @@ func EpollToEvents(e uint32) Events {
 type epollPoller struct {
 	epfd   int
 	events []unix.EpollEvent // reused by every wait
+	busy   bool              // the last wait found more than one fd ready
 }
 
 func newEpollPoller() (*epollPoller, error) {
@@ -73,11 +77,28 @@ func (p *epollPoller) remove(fd int, _ Events) error {
 	return err
 }
 
+// wait collects ready fds. A busy loop (the last wait found several fds
+// ready) first polls without blocking through the raw path, which skips
+// the runtime's bookkeeping for a call that may block (internal/sockio);
+// only when nothing is ready does it make the blocking call. A loop that
+// finds one fd at a time blocks at once, as its next event is not there
+// yet.
 func (p *epollPoller) wait(timeoutMs int, buf []readyEvent) ([]readyEvent, error) {
-	n, err := unix.EpollWait(p.epfd, p.events, timeoutMs)
+	var (
+		n   int
+		err error
+	)
+	if p.busy || timeoutMs == 0 {
+		n, err = sockio.EpollWaitNow(p.epfd, p.events)
+	}
+	if n == 0 && err == nil && timeoutMs != 0 {
+		n, err = unix.EpollWait(p.epfd, p.events, timeoutMs)
+	}
 	if err != nil {
+		p.busy = false
 		return buf, err
 	}
+	p.busy = n > 1
 	for i := range n {
 		e := &p.events[i]
 		buf = append(buf, readyEvent{fd: e.Fd, ev: EpollToEvents(e.Events)})
