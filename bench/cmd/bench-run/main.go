@@ -1,7 +1,7 @@
 // Command bench-run runs the benchmark matrix (package harness) and writes
 // RESULTS.md and its chart; `make bench` runs it from the bench module:
 //
-//	go run ./cmd/bench-run -reps 3 -out RESULTS.md -chart chart.svg
+//	go run ./cmd/bench-run -reps 5 -out RESULTS.md -chart chart.svg
 //
 // -servers and -only narrow the matrix (comma-separated server names and
 // scenario name substrings); -json keeps every run's raw result.
@@ -77,7 +77,7 @@ func main() {
 	}
 	rep.Elapsed = time.Since(rep.Started)
 	rep.LoadAvgEnd = harness.LoadAvg()
-	rep.Notes = []string{"The profiles behind the targets that are not met, and what in the core limits each, are in [PROFILE.md](PROFILE.md)."}
+	rep.Notes = []string{"Where our server's time and memory go in each target (profiles), and what limits each, is in [PROFILE.md](PROFILE.md)."}
 
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(rep.Runs, "", " ")
