@@ -146,8 +146,8 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 		target := s.loopFor()
 		if target == ln.loop {
 			target.adoptAccepted(nfd, remote) // tls.go
-		} else if err := target.ev.Post(func() { target.adoptAccepted(nfd, remote) }); err != nil {
-			unix.Close(nfd)
+		} else {
+			target.handOff(nfd, remote) // handoff.go
 		}
 	}
 }

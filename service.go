@@ -50,6 +50,7 @@ type serviceLoop struct {
 	conns     connList          // every connection owned by this loop
 	parsers   []*wsproto.Parser // idle frame parsers (conn_read.go)
 	httpFree  []*httpState      // HTTP states of upgraded connections, for reuse (http.go)
+	inbox     inbox             // sockets accepted for this loop by another (handoff.go)
 
 	sweep      *evloop.Timer // keepalive and write-stall sweep (keepalive.go)
 	sweepEvery time.Duration
@@ -89,7 +90,9 @@ func New(cfg Config) (*Service, error) {
 			s.closeLoops()
 			return nil, fmt.Errorf("lws: creating service loop: %w", err)
 		}
-		s.loops = append(s.loops, &serviceLoop{svc: s, ev: ev, rbuf: make([]byte, readBufferSize), index: i})
+		l := &serviceLoop{svc: s, ev: ev, rbuf: make([]byte, readBufferSize), index: i}
+		l.inbox.drain = l.adoptHandedOff
+		s.loops = append(s.loops, l)
 	}
 	if cfg.Addr != "" {
 		ln, err := listen(cfg.Addr)

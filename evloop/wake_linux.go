@@ -12,22 +12,26 @@ import (
 // waker is an eventfd: one fd for both ends.
 type waker struct {
 	rfd, wfd int
+	buf      [8]byte // drain's read buffer (loop goroutine only)
 }
 
 func newWaker() (waker, error) {
 	fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
-		return waker{-1, -1}, err
+		return waker{rfd: -1, wfd: -1}, err
 	}
-	return waker{fd, fd}, nil
+	return waker{rfd: fd, wfd: fd}, nil
 }
+
+// eventfdOne is the 8-byte 1 that signal writes. It and the drain buffer
+// live outside the stack so that no build (-race included) allocates them
+// per call.
+var eventfdOne = binary.NativeEndian.AppendUint64(nil, 1)
 
 // signal adds 1 to the counter. EAGAIN (counter saturated) still leaves it readable.
 func (w *waker) signal() {
-	var b [8]byte
-	binary.NativeEndian.PutUint64(b[:], 1)
 	for {
-		_, err := sockio.Write(w.wfd, b[:])
+		_, err := sockio.Write(w.wfd, eventfdOne)
 		if err != unix.EINTR {
 			return
 		}
@@ -36,9 +40,8 @@ func (w *waker) signal() {
 
 // drain resets the counter with one read.
 func (w *waker) drain() {
-	var b [8]byte
 	for {
-		_, err := sockio.Read(w.rfd, b[:])
+		_, err := sockio.Read(w.rfd, w.buf[:])
 		if err != unix.EINTR {
 			return
 		}
