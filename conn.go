@@ -98,7 +98,7 @@ type Conn struct {
 // connRare holds a connection's state that most idle connections never
 // need, so that they do not carry it.
 type connRare struct {
-	pending  []byte        // received, not yet consumed, while reading is held
+	pending  []byte        // input kept while reading is paused or held (pooled; conn_read.go)
 	msg      []byte        // reassembly buffer (Protocol.Reassemble)
 	file     *os.File      // HTTP body being streamed
 	fileLeft int64         // bytes of file still to send
@@ -333,6 +333,7 @@ func (c *Conn) closeNow() {
 		l.putBuf(c.out)
 		c.out, c.outOff = nil, 0
 	}
+	c.dropKept()
 	if r != nil {
 		if r.file != nil {
 			r.file.Close()
@@ -341,7 +342,7 @@ func (c *Conn) closeNow() {
 		if r.msg != nil {
 			l.putBuf(r.msg)
 		}
-		r.pending, r.msg = nil, nil
+		r.msg = nil
 	}
 	c.http = nil
 	c.releaseSendQueue()

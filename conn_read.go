@@ -12,9 +12,24 @@ import (
 // busy connection cannot starve the others of its loop.
 const readBatches = 8
 
-// readable reads what the socket has into the loop's shared buffer and
-// consumes it. Replies written while consuming one batch of reads go out
-// in one write at its end.
+// Input. A connection's bytes come from three sources, and input is the
+// one place that decides which goes next, whatever the mix of user pause
+// (PauseRx), library hold (output backpressure, an HTTP answer in
+// progress), TLS and external poll:
+//
+//  1. kept bytes: what was read but not consumed because reading was
+//     paused or held part way through a read (c.rare.pending);
+//  2. plaintext the TLS session has already decrypted (sockRead reads the
+//     session before the socket);
+//  3. the socket.
+//
+// Every path that consumes input goes through readable, readiness events
+// and the resumption after a pause alike, so bytes kept earlier are always
+// consumed before anything newer.
+
+// readable consumes the connection's input while reading is allowed, from
+// a readiness event or the resumption of reading. Replies written while
+// consuming one batch go out in one write at its end.
 func (c *Conn) readable() {
 	c.noteRx()
 	c.inRead = true
@@ -24,15 +39,29 @@ func (c *Conn) readable() {
 		c.flush()
 	}
 	c.checkBackpressure()
+	// The batch bound was reached with input the socket will not signal
+	// again (kept bytes, or plaintext in the TLS session): go on after
+	// the other work of the loop.
+	if c.canRead() && (c.hasPending() || c.tlsMore()) {
+		_ = c.loop.ev.Post(c.resumeInput)
+	}
+}
+
+// canRead reports whether the connection's input may be consumed now.
+func (c *Conn) canRead() bool {
+	return !c.rxPaused && !c.rxHeld && c.state != stateDead
 }
 
 func (c *Conn) readBatch() {
 	buf := c.loop.rbuf
 	for i := 0; i < readBatches; i++ {
-		n, err := c.sockRead(buf) // tls.go
-		if n > 0 {
-			c.consume(buf[:n])
-			if c.state == stateDead || c.rxPaused || c.rxHeld || n < len(buf) {
+		b, kept, err := c.input(buf)
+		if len(b) > 0 {
+			c.consume(b)
+			if kept {
+				c.loop.putBuf(b)
+			}
+			if !c.canRead() || !kept && len(b) < len(buf) && !c.tlsMore() {
 				return
 			}
 			continue
@@ -48,6 +77,41 @@ func (c *Conn) readBatch() {
 			c.peerGone(err)
 		}
 		return
+	}
+}
+
+// input returns the connection's next input: the bytes kept while reading
+// was paused or held (kept is true, and the caller returns the buffer to
+// the loop's pool once consumed), else what sockRead reads into buf: TLS
+// plaintext, then the socket. It returns what unix.Read would: (nil, nil)
+// at the end of the stream, unix.EAGAIN when nothing is available.
+func (c *Conn) input(buf []byte) (b []byte, kept bool, err error) {
+	if c.hasPending() {
+		b = c.rare.pending
+		c.rare.pending = nil
+		return b, true, nil
+	}
+	n, err := c.sockRead(buf) // tls.go
+	if n > 0 {
+		return buf[:n], false, nil
+	}
+	return nil, false, err
+}
+
+// keep holds input that cannot be consumed now (reading was paused or held
+// part way through it) until reading resumes; input hands it out first.
+func (c *Conn) keep(b []byte) {
+	r := c.rareState()
+	r.pending = c.appendPooled(r.pending, b)
+}
+
+// dropKept discards kept input (the connection is closing or gone).
+func (c *Conn) dropKept() {
+	if c.hasPending() {
+		c.loop.putBuf(c.rare.pending)
+	}
+	if c.rare != nil {
+		c.rare.pending = nil
 	}
 }
 
@@ -67,15 +131,15 @@ func (c *Conn) peerGone(err error) {
 }
 
 // consume feeds received bytes to the connection's protocol. When reading
-// is paused or held part way, the rest is kept in c.rare.pending.
+// is paused or held part way, the rest is kept (keep) for input to hand
+// out first when reading resumes.
 func (c *Conn) consume(b []byte) {
 	for len(b) > 0 {
 		if c.state == stateDead || c.shutWR {
 			return
 		}
 		if c.rxPaused || c.rxHeld {
-			r := c.rareState()
-			r.pending = append(r.pending, b...)
+			c.keep(b)
 			return
 		}
 		var n int
@@ -90,8 +154,51 @@ func (c *Conn) consume(b []byte) {
 			return
 		}
 		b = b[n:]
+		if c.Buffered() > c.loop.svc.limits.WriteBufferSize/2 {
+			c.relieveOutput()
+		}
 	}
 	c.releaseParser()
+}
+
+// Output backpressure is libwebsockets' rx flow control applied by the
+// library: while more than half of Limits.WriteBufferSize waits unsent, a
+// WebSocket connection is not read (Conn.rxHeld), and reading resumes once
+// no more than a quarter waits. It is checked after every step of
+// consume, so one read never runs far past the mark, and Write refuses
+// only beyond the whole limit: a handler that answers what it reads with
+// up to half the limit (an echo) never meets ErrWriteBufferFull because
+// its peer reads slowly; the peer's sending is slowed instead.
+
+// A Dial connection (Protocol.pacedWrites) is never held: its writes wait
+// for the output to drain already, and a server that holds its own reading
+// while our output waits would otherwise wait on us as we wait on it. What
+// its reading alone makes it send (PONGs) is bounded in control instead.
+
+// checkBackpressure holds or resumes reading by the output waiting.
+func (c *Conn) checkBackpressure() {
+	if c.state != stateWS && c.state != stateClosing || c.proto.pacedWrites {
+		return
+	}
+	limit := c.loop.svc.limits.WriteBufferSize
+	switch b := c.Buffered(); {
+	case !c.rxHeld && b > limit/2:
+		c.rxHeld = true
+		c.updateEvents()
+	case c.rxHeld && b <= limit/4:
+		c.rxHeld = false
+		c.resumeReading()
+	}
+}
+
+// relieveOutput runs when output passes the backpressure mark while input
+// is consumed: what the socket takes now goes, and reading holds if too
+// much is left.
+func (c *Conn) relieveOutput() {
+	if c.state != stateDead {
+		c.flush()
+		c.checkBackpressure()
+	}
 }
 
 // maxFreeParsers bounds a loop's free list of frame parsers.
@@ -144,32 +251,24 @@ func (c *Conn) releaseParser() {
 	}
 }
 
-// resumeReading restarts reading after a pause or hold: first what was kept
-// in c.rare.pending (from a posted function, never inside the caller's callback),
-// then the socket.
+// resumeReading restarts reading after a pause or hold: the poller watches
+// the socket again, and input kept meanwhile (or decrypted by TLS), which
+// no readiness event will announce, is consumed from a posted function,
+// never inside the caller's callback.
 func (c *Conn) resumeReading() {
-	if c.rxPaused || c.rxHeld || c.state == stateDead {
+	if !c.canRead() {
 		return
 	}
 	c.updateEvents()
 	if c.hasPending() || c.tlsMore() {
-		_ = c.loop.ev.Post(c.consumePending)
+		_ = c.loop.ev.Post(c.resumeInput)
 	}
 }
 
-// consumePending consumes what was kept while reading was held, then what
-// the TLS session may still hold decrypted (tls.go): the socket does not
-// signal either.
-func (c *Conn) consumePending() {
-	if c.rxPaused || c.rxHeld || c.state == stateDead {
-		return
-	}
-	if c.hasPending() {
-		p := c.rare.pending
-		c.rare.pending = nil
-		c.consume(p)
-	}
-	if c.tlsMore() && !c.rxPaused && !c.rxHeld && c.state != stateDead {
+// resumeInput consumes input that waits without a readiness event, if
+// reading is still allowed when it runs.
+func (c *Conn) resumeInput() {
+	if c.canRead() {
 		c.readable()
 	}
 }
@@ -253,10 +352,18 @@ func (c *Conn) deliver(ev *wsproto.Event) {
 func (c *Conn) control(ev *wsproto.Event) {
 	switch ev.Opcode {
 	case wsproto.OpPing:
-		if c.state == stateWS {
-			c.queueFrame(wsproto.OpPong, true, ev.Payload)
-			c.flushUnlessReading()
+		if c.state != stateWS {
+			break
 		}
+		if c.Buffered() > c.loop.svc.limits.WriteBufferSize {
+			// A peer that sends PINGs but does not read gets no more
+			// PONGs once the output is full; the write-stall limit ends
+			// it. (Held reading bounds this for other connections.)
+			c.logInfo("PING not answered: %d bytes wait unsent", c.Buffered())
+			break
+		}
+		c.queueFrame(wsproto.OpPong, true, ev.Payload)
+		c.flushUnlessReading()
 	case wsproto.OpPong:
 		if c.state == stateWS && c.proto.OnPong != nil {
 			c.callPong(ev.Payload)

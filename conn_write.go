@@ -360,9 +360,7 @@ func (c *Conn) beginDrain() bool {
 	c.state = stateDraining
 	c.wantWriteable = false
 	c.rxPaused, c.rxHeld = false, false
-	if c.rare != nil {
-		c.rare.pending = nil
-	}
+	c.dropKept()
 	c.setDeadline(c.loop.svc.limits.CloseTimeout)
 	return true
 }

@@ -86,11 +86,12 @@ type ClientConn struct {
 	done        chan struct{} // closed when the connection has ended
 	endErr      error         // why; set before done is closed
 
-	mu     sync.Mutex
-	inbox  []inMessage
-	bytes  int
-	avail  chan struct{} // cap 1: a message arrived
-	paused atomic.Bool   // reading stopped for the backlog
+	mu       sync.Mutex
+	inbox    []inMessage
+	bytes    int
+	avail    chan struct{} // cap 1: a message arrived
+	paused   bool          // reading stopped for the backlog (mu)
+	resuming bool          // a resume is posted to the loop (mu)
 
 	closeOnce   sync.Once
 	localClosed atomic.Bool
@@ -188,6 +189,7 @@ func (c *Conn) abandon() {
 func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 	return &Protocol{
 		Reassemble:     true,
+		pacedWrites:    true,
 		MaxMessageSize: maxMessage,
 		Compression:    comp,
 		OnEstablished: func(c *Conn) {
@@ -203,10 +205,12 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 			cc.mu.Lock()
 			cc.inbox = append(cc.inbox, msg)
 			cc.bytes += len(msg.data)
-			over := cc.bytes > dialHighWater
+			pause := cc.bytes > dialHighWater && !cc.paused
+			if pause {
+				cc.paused = true
+			}
 			cc.mu.Unlock()
-			if over {
-				cc.paused.Store(true)
+			if pause {
 				c.PauseRx()
 			}
 			select {
@@ -254,10 +258,13 @@ func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, 
 			cc.inbox[0] = inMessage{}
 			cc.inbox = cc.inbox[1:]
 			cc.bytes -= len(m.data)
-			low := cc.bytes < dialLowWater
+			resume := cc.paused && !cc.resuming && cc.bytes < dialLowWater
+			if resume {
+				cc.resuming = true
+			}
 			cc.mu.Unlock()
-			if low && cc.paused.Load() {
-				cc.resume()
+			if resume {
+				_ = cc.conn.Post(cc.resume)
 			}
 			return m.op, m.data, nil
 		}
@@ -285,17 +292,20 @@ func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, 
 	}
 }
 
-// resume restarts reading once the backlog is low.
+// resume restarts reading once the backlog is low (loop only). The
+// decisions to pause and to resume are both taken under mu, so a reader
+// that empties the inbox while the loop pauses cannot miss the resume.
 func (cc *ClientConn) resume() {
-	_ = cc.conn.Post(func() {
-		cc.mu.Lock()
-		low := cc.bytes < dialLowWater
-		cc.mu.Unlock()
-		if low && cc.paused.Load() {
-			cc.paused.Store(false)
-			cc.conn.ResumeRx()
-		}
-	})
+	cc.mu.Lock()
+	cc.resuming = false
+	resume := cc.paused && cc.bytes < dialLowWater
+	if resume {
+		cc.paused = false
+	}
+	cc.mu.Unlock()
+	if resume {
+		cc.conn.ResumeRx()
+	}
 }
 
 // WriteMessage sends data as one message of type op (wsproto.OpText or

@@ -8,7 +8,7 @@ import (
 
 // Connection validity (libwebsockets' retry_and_idle_policy: "ping after
 // secs_since_valid_ping, hang up after secs_since_valid_hangup"), the
-// write-stall limit, deadlines and output backpressure.
+// write-stall limit and deadlines.
 //
 // One sweep timer per loop (serviceLoop.sweep) serves three watches for all
 // of the loop's connections, so no connection holds a timer of its own:
@@ -39,12 +39,10 @@ import (
 // time (readable sets ka.rx; flush sets ka.wrote while output waits), and
 // nothing is allocated per PING.
 //
-// Output backpressure is libwebsockets' rx flow control applied by the
-// library: while more than Limits.WriteBufferSize bytes wait to be sent, a
-// WebSocket connection is not read (Conn.rxHeld), and reading resumes once
-// half of that has drained. A peer flooding PINGs without reading the
-// PONGs therefore fills its own socket buffers and blocks instead of
-// growing our memory, and the write-stall limit ends it.
+// Output backpressure (conn_read.go) holds reading while output waits, so
+// a peer flooding PINGs without reading the PONGs fills its own socket
+// buffers and blocks instead of growing our memory, and the write-stall
+// limit ends it.
 
 // keepalive is a connection's validity and write-stall state. Times are
 // ticks of the loop's clock (serviceLoop.tick): milliseconds, wrapping
@@ -252,22 +250,4 @@ func (c *Conn) dropStalled(d time.Duration) {
 		c.setClose(wsproto.ClosePolicyViolation, "write stalled")
 	}
 	c.closeNow()
-}
-
-// checkBackpressure holds reading a WebSocket connection while more than
-// Limits.WriteBufferSize bytes wait to be sent, and resumes it once no more
-// than half of that waits.
-func (c *Conn) checkBackpressure() {
-	if c.state != stateWS && c.state != stateClosing {
-		return
-	}
-	limit := c.loop.svc.limits.WriteBufferSize
-	switch b := c.Buffered(); {
-	case !c.rxHeld && b > limit:
-		c.rxHeld = true
-		c.updateEvents()
-	case c.rxHeld && b <= limit/2:
-		c.rxHeld = false
-		c.resumeReading()
-	}
 }

@@ -67,6 +67,12 @@ type Protocol struct {
 	// (LWS_CALLBACK_CLIENT_CONNECTION_ERROR). err says what failed; a
 	// refused handshake is a *HandshakeError.
 	OnConnectionError func(c *Conn, err error)
+
+	// pacedWrites is set for Dial's connections, whose writes already wait
+	// for the output to drain (ClientConn.WriteMessage): the library does
+	// not hold their reading for output backpressure, which would only
+	// stall both ends when the peer holds its reading too.
+	pacedWrites bool
 }
 
 func (p *Protocol) rxBufferSize() int {

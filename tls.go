@@ -105,7 +105,7 @@ func (c *Conn) tlsProgress(t *tlsState) {
 	}
 	// Records that arrived with the handshake's last flight are already
 	// in the session: the socket will not signal them.
-	if c.state != stateDead && !c.rxPaused && !c.rxHeld {
+	if c.canRead() {
 		c.readable()
 	}
 }

@@ -1,0 +1,241 @@
+package lws_test
+
+// Reading paused and resumed (by the user's PauseRx/ResumeRx, by the
+// library's hold while output backs up, by a Dial reader that falls
+// behind) must never lose or reorder a byte of input. Each test here is
+// one of the ways a slow consumer meets that path through the public API;
+// every message carries its sequence number and a pattern derived from it,
+// so a reordered, lost or duplicated byte fails the check.
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lws-go/lws"
+	"github.com/lws-go/lws/wsproto"
+)
+
+// seqMessage is message i of size n: the sequence number, then a pattern
+// that depends on it.
+func seqMessage(i, n int) []byte {
+	b := make([]byte, n)
+	binary.BigEndian.PutUint32(b, uint32(i))
+	for k := 4; k < n; k++ {
+		b[k] = byte(i*7 + k)
+	}
+	return b
+}
+
+// checkSeqMessage reports how msg differs from seqMessage(i, n).
+func checkSeqMessage(msg []byte, i, n int) error {
+	if len(msg) != n {
+		return fmt.Errorf("message %d: %d bytes, want %d", i, len(msg), n)
+	}
+	if got := int(binary.BigEndian.Uint32(msg)); got != i {
+		return fmt.Errorf("message %d: carries sequence number %d", i, got)
+	}
+	for k := 4; k < n; k++ {
+		if msg[k] != byte(i*7+k) {
+			return fmt.Errorf("message %d: byte %d is %#x, want %#x", i, k, msg[k], byte(i*7+k))
+		}
+	}
+	return nil
+}
+
+// reassemblingEcho is the README's echo server protocol.
+func reassemblingEcho(name string) *lws.Protocol {
+	return &lws.Protocol{
+		Name:       name,
+		Reassemble: true,
+		OnReceive: func(c *lws.Conn, msg []byte) {
+			mode := lws.WriteText
+			if c.IsBinary() {
+				mode = lws.WriteBinary
+			}
+			c.Write(msg, mode)
+		},
+	}
+}
+
+// slowRead reads count messages of size n in order, pausing every 50
+// reads as a consumer that cannot keep up does.
+func slowRead(ctx context.Context, cc *lws.ClientConn, count, n int) error {
+	for i := 0; i < count; i++ {
+		if i%50 == 49 {
+			time.Sleep(20 * time.Millisecond) // a slow consumer, not a wait
+		}
+		op, msg, err := cc.ReadMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("read %d: %w", i, err)
+		}
+		if op != wsproto.OpBinary {
+			return fmt.Errorf("message %d: opcode %v", i, op)
+		}
+		if err := checkSeqMessage(msg, i, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A Dial client writes as fast as it can and reads the echoes slowly: the
+// server's output backs up past WriteBufferSize, the server holds its
+// reading, the client's own backlog pauses its reading; every echo must
+// come back whole and in order.
+func TestSlowEchoClientKeepsOrder(t *testing.T) {
+	for _, size := range []int{1000, 16 << 10} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			svc := startService(t, lws.Config{Protocols: []*lws.Protocol{reassemblingEcho("echo")}})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cc, err := lws.Dial(ctx, "ws://"+svc.Addr().String()+"/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cc.Close(wsproto.CloseNormal, "")
+			const count = 2000
+			werr := make(chan error, 1)
+			go func() {
+				for i := 0; i < count; i++ {
+					if err := cc.WriteMessage(ctx, wsproto.OpBinary, seqMessage(i, size)); err != nil {
+						werr <- fmt.Errorf("write %d: %w", i, err)
+						return
+					}
+				}
+				werr <- nil
+			}()
+			if err := slowRead(ctx, cc, count, size); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-werr; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A server pushes messages from OnWriteable as fast as the socket takes
+// them; the Dial client reads slowly, so its reading pauses and resumes
+// many times (no PauseRx of the user's).
+func TestServerPushToSlowDialReader(t *testing.T) {
+	const count, size = 2000, 16 << 10
+	push := &lws.Protocol{
+		Name: "push",
+		OnEstablished: func(c *lws.Conn) {
+			c.SetUser(0)
+			c.RequestWriteable()
+		},
+		OnWriteable: func(c *lws.Conn) {
+			i := c.User().(int)
+			for ; i < count && c.Buffered() == 0; i++ {
+				if err := c.Write(seqMessage(i, size), lws.WriteBinary); err != nil {
+					t.Errorf("server write %d: %v", i, err)
+					return
+				}
+			}
+			c.SetUser(i)
+			if i < count {
+				c.RequestWriteable()
+			}
+		},
+	}
+	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{push}})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cc, err := lws.Dial(ctx, "ws://"+svc.Addr().String()+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close(wsproto.CloseNormal, "")
+	if err := slowRead(ctx, cc, count, size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The server's OnReceive pauses reading and resumes it a little later from
+// another goroutine, for every message, while the client writes large
+// messages as fast as it can; with and without Reassemble.
+func TestPauseRxInReceiveKeepsOrder(t *testing.T) {
+	for _, reassemble := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reassemble=%v", reassemble), func(t *testing.T) {
+			const count, size = 200, 64 << 10
+			type state struct {
+				got  []byte
+				next int
+			}
+			failed := make(chan error, 1)
+			fail := func(err error) {
+				select {
+				case failed <- err:
+				default:
+				}
+			}
+			var done atomic.Int32
+			p := &lws.Protocol{
+				Name:       "pausing",
+				Reassemble: reassemble,
+				OnEstablished: func(c *lws.Conn) {
+					c.SetUser(&state{})
+				},
+				OnReceive: func(c *lws.Conn, data []byte) {
+					st := c.User().(*state)
+					st.got = append(st.got, data...)
+					if c.IsFinalFragment() {
+						if err := checkSeqMessage(st.got, st.next, size); err != nil {
+							fail(err)
+						}
+						st.got = st.got[:0]
+						st.next++
+						if st.next == count {
+							done.Store(1)
+							c.Write([]byte("done"), lws.WriteText)
+						}
+					}
+					c.PauseRx()
+					time.AfterFunc(5*time.Millisecond, func() { c.Post(func() { c.ResumeRx() }) })
+				},
+				OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) {
+					if done.Load() == 0 {
+						fail(fmt.Errorf("server side closed with %d %q after %d messages", code, reason, c.User().(*state).next))
+					}
+				},
+			}
+			svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p}})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cc, err := lws.Dial(ctx, "ws://"+svc.Addr().String()+"/", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cc.Close(wsproto.CloseNormal, "")
+			go func() {
+				for i := 0; i < count; i++ {
+					if err := cc.WriteMessage(ctx, wsproto.OpBinary, seqMessage(i, size)); err != nil {
+						fail(fmt.Errorf("write %d: %w", i, err))
+						return
+					}
+				}
+			}()
+			read := make(chan error, 1)
+			go func() {
+				_, msg, err := cc.ReadMessage(ctx)
+				if err == nil && string(msg) != "done" {
+					err = fmt.Errorf("server answered %q", msg)
+				}
+				read <- err
+			}()
+			select {
+			case err := <-failed:
+				t.Fatal(err)
+			case err := <-read:
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
