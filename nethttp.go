@@ -159,12 +159,11 @@ func (l *serviceLoop) adoptUpgraded(fd int, remote netip.AddrPort, req *httpd.Re
 	}
 	c.acceptUpgrade(req, p, offered)
 	if len(buffered) > 0 && c.state == stateWS {
-		c.inRead = true
-		c.consume(buffered)
-		c.inRead = false
-		if c.state != stateDead && c.outOff < len(c.out) {
-			c.flush()
-		}
+		// What net/http read ahead comes before anything on the socket:
+		// it is kept input, consumed now unless OnEstablished paused
+		// reading.
+		c.keep(buffered)
+		c.resumeInput()
 	}
 }
 
