@@ -108,7 +108,8 @@ func TestWriteStallDialReaderStopped(t *testing.T) {
 	if _, msg, err := cc.ReadMessage(ctx); err != nil || checkSeqMessage(msg, 0, size) != nil {
 		t.Fatalf("first message: %v", err)
 	}
-	// The user stops reading.
+	// The user stops reading: the inbox fills and reading pauses.
+	waitCond(t, "the client's reading paused", func() bool { return lws.ReadingPaused(cc) })
 	var port uint16
 	waitCond(t, "the server connection", func() bool {
 		tr.mu.Lock()
@@ -249,8 +250,9 @@ func TestDialCloseWhilePaused(t *testing.T) {
 	if _, msg, err := cc.ReadMessage(ctx); err != nil || checkSeqMessage(msg, 0, size) != nil {
 		t.Fatalf("first message: %v", err)
 	}
-	// The server fills the client's inbox and both socket buffers: its
-	// queue stays non-empty.
+	// The server fills the client's inbox, so its reading pauses, and
+	// both socket buffers: the server's queue stays non-empty.
+	waitCond(t, "the client's reading paused", func() bool { return lws.ReadingPaused(cc) })
 	var sc *lws.Conn
 	waitCond(t, "the server connection", func() bool {
 		tr.mu.Lock()
