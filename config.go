@@ -112,10 +112,12 @@ type Limits struct {
 	// WriteStallTimeout bounds how long a connection may keep queued
 	// output while its socket takes none of it (a peer that stopped
 	// reading), or wait for an OnWriteable or its send queue while the
-	// socket, once full, stays so: it is then dropped, and a WebSocket's
-	// OnClosed reports 1008 "write stalled". While more than WriteBufferSize bytes are queued the
-	// connection is not read (rx flow control), so a peer flooding PINGs
-	// without reading the PONGs cannot grow the queue without bound.
+	// socket stays unwritable: it is then dropped, and a WebSocket's
+	// OnClosed reports 1008 "write stalled". It holds in every state,
+	// closing and draining ones too (which CloseTimeout bounds as well).
+	// While more than WriteBufferSize bytes are queued the connection is
+	// not read (rx flow control), so a peer flooding PINGs without reading
+	// the PONGs cannot grow the queue without bound.
 	// Default 30s; negative turns the limit off.
 	WriteStallTimeout time.Duration
 	// SendQueueSize bounds the bytes of messages queued on one connection

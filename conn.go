@@ -93,6 +93,7 @@ type Conn struct {
 	stallWatch    bool // output waits for the socket: the write-stall watch is on (keepalive.go)
 	pinged        bool // a keepalive PING awaits an answer since ka.pingAt (keepalive.go)
 	deadlineOn    bool // a deadline runs: setDeadline (keepalive.go)
+	peerClosed    bool // closeCode is the peer's close frame's
 }
 
 // connRare holds a connection's state that most idle connections never

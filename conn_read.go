@@ -370,6 +370,7 @@ func (c *Conn) control(ev *wsproto.Event) {
 		}
 	case wsproto.OpClose:
 		c.setClose(ev.CloseCode, string(ev.CloseReason))
+		c.peerClosed = true
 		if c.state == stateWS {
 			// Echo the peer's close with its code and reason.
 			if ev.CloseCode == wsproto.CloseNoStatus {
@@ -391,6 +392,17 @@ func (c *Conn) failProtocol(err error) {
 		code, reason = pe.Code, pe.Reason
 	}
 	c.logInfo("failing connection with %d: %v", code, err)
+	if c.state == stateWS && c.proto.failInOrder != nil {
+		c.PauseRx() // reading stops at the offending frame
+		c.proto.failInOrder(c, code, reason)
+		return
+	}
+	c.fail(code, reason)
+}
+
+// fail sends a close frame with code and reason (when established) and
+// closes: the connection fails.
+func (c *Conn) fail(code wsproto.CloseCode, reason string) {
 	if c.state == stateWS {
 		c.queueClose(code, reason)
 	}

@@ -138,6 +138,7 @@ func (c *Conn) RequestWriteable() {
 		return
 	}
 	c.wantWriteable = true
+	c.watchStall() // the socket may not become writable again (keepalive.go)
 	c.updateEvents()
 }
 

@@ -48,19 +48,87 @@ type DialOptions struct {
 	Service *Service
 }
 
-// CloseError is how a connection ended, as ReadMessage and WriteMessage
-// report it after the end: the close code and reason the peer sent, or
-// CloseAbnormal (1006) when the connection ended without a close frame.
+// CloseError is how a connection ended, as ReadMessage, WriteMessage and
+// Close report it. Origin says whose close code Code is:
+//
+//   - ClosedByPeer: the peer's close frame. Code and Reason are what it
+//     sent (CloseNoStatus, 1005, for a frame without a code), also when it
+//     was the answer to ours (Close, a service shutdown).
+//   - FailedLocally: this side failed the connection for what the peer
+//     did, and Code and Reason are those of the close frame it sent:
+//     CloseProtocolError (1002) for a frame RFC 6455 forbids,
+//     CloseInvalidPayload (1007) for text that is not UTF-8 or a message
+//     that does not inflate, CloseMessageTooBig (1009) for a message over
+//     the size limit. ClosePolicyViolation (1008) "write stalled" means
+//     the peer took none of our output for Limits.WriteStallTimeout: the
+//     connection was dropped without a close frame, none could be sent.
+//   - EndedAbnormally: no close frame came from the peer, and we sent none
+//     it answered: Code is CloseAbnormal (1006). The peer closed the TCP
+//     connection or it broke, or the peer did not answer the keepalive
+//     PING (Reason "keepalive timeout") or our close frame in time.
+//
+// A failure is reported in stream order: ReadMessage returns every message
+// received before the offending frame, then the *CloseError; only then
+// is our close frame sent (see ReadMessage).
 type CloseError struct {
 	Code   wsproto.CloseCode
 	Reason string
+	Origin CloseOrigin
+}
+
+// CloseOrigin says whose close code a CloseError holds.
+type CloseOrigin uint8
+
+const (
+	// ClosedByPeer: the code of the peer's close frame.
+	ClosedByPeer CloseOrigin = iota + 1
+	// FailedLocally: the code this side failed the connection with.
+	FailedLocally
+	// EndedAbnormally: no close frame; the code is CloseAbnormal (1006).
+	EndedAbnormally
+)
+
+func (o CloseOrigin) String() string {
+	switch o {
+	case ClosedByPeer:
+		return "closed by the peer"
+	case FailedLocally:
+		return "failed locally"
+	case EndedAbnormally:
+		return "ended without a close frame"
+	}
+	return "unknown origin"
 }
 
 func (e *CloseError) Error() string {
-	if e.Reason == "" {
-		return fmt.Sprintf("lws: connection closed with %d (%v)", int(e.Code), e.Code)
+	var s string
+	switch e.Origin {
+	case ClosedByPeer:
+		s = fmt.Sprintf("lws: the peer closed the connection with %d (%v)", int(e.Code), e.Code)
+	case FailedLocally:
+		s = fmt.Sprintf("lws: connection failed with %d (%v)", int(e.Code), e.Code)
+	case EndedAbnormally:
+		s = fmt.Sprintf("lws: connection ended without a close frame (%d)", int(e.Code))
+	default:
+		s = fmt.Sprintf("lws: connection closed with %d (%v)", int(e.Code), e.Code)
 	}
-	return fmt.Sprintf("lws: connection closed with %d (%v): %q", int(e.Code), e.Code, e.Reason)
+	if e.Reason != "" {
+		s += fmt.Sprintf(": %q", e.Reason)
+	}
+	return s
+}
+
+// closeErrorOf is the CloseError of a connection that ended with code and
+// reason (OnClosed, loop only).
+func closeErrorOf(c *Conn, code wsproto.CloseCode, reason string) *CloseError {
+	origin := FailedLocally
+	switch {
+	case code == wsproto.CloseAbnormal:
+		origin = EndedAbnormally
+	case c.peerClosed:
+		origin = ClosedByPeer
+	}
+	return &CloseError{Code: code, Reason: reason, Origin: origin}
 }
 
 // Flow control of received messages: over dialHighWater bytes not yet read
@@ -89,12 +157,15 @@ type ClientConn struct {
 	mu       sync.Mutex
 	inbox    []inMessage
 	bytes    int
-	avail    chan struct{} // cap 1: a message arrived
-	paused   bool          // reading stopped for the backlog (mu)
+	avail    chan struct{} // cap 1: a message or the failure arrived
+	paused   bool          // reading stopped for the backlog or the failure (mu)
 	resuming bool          // a resume is posted to the loop (mu)
+	failure  *CloseError   // the connection failed after the messages in inbox (mu)
+	failed   bool          // the reader reached the failure: the close frame is posted (mu)
 
 	closeOnce   sync.Once
-	localClosed atomic.Bool
+	closeErr    error       // Close's result
+	localClosed atomic.Bool // Close was called: input is discarded
 
 	// loop only
 	writes []*writeReq // waiting for the socket to drain
@@ -203,6 +274,10 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 			}
 			msg := inMessage{op: op, data: append([]byte(nil), data...)}
 			cc.mu.Lock()
+			if cc.localClosed.Load() { // Close discards what was not read
+				cc.mu.Unlock()
+				return
+			}
 			cc.inbox = append(cc.inbox, msg)
 			cc.bytes += len(msg.data)
 			pause := cc.bytes > dialHighWater && !cc.paused
@@ -213,26 +288,50 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 			if pause {
 				c.PauseRx()
 			}
-			select {
-			case cc.avail <- struct{}{}:
-			default:
-			}
+			cc.wake()
+		},
+		// Reading has stopped at the offending frame (failProtocol): the
+		// failure waits behind the messages received before it.
+		failInOrder: func(c *Conn, code wsproto.CloseCode, reason string) {
+			cc.mu.Lock()
+			cc.failure = &CloseError{Code: code, Reason: reason, Origin: FailedLocally}
+			cc.paused = true // for good: resume never restarts a failed reader
+			cc.mu.Unlock()
+			cc.wake()
 		},
 		OnWriteable: func(c *Conn) { cc.pumpWrites(c) },
 		OnClosed: func(c *Conn, code wsproto.CloseCode, reason string) {
-			cc.end(&CloseError{Code: code, Reason: reason})
+			cc.end(closeErrorOf(c, code, reason))
 		},
 		OnConnectionError: func(c *Conn, err error) { cc.end(err) },
 	}
 }
 
-// end records how the connection ended and wakes every waiter (loop only).
+// wake tells a waiting ReadMessage that the inbox changed.
+func (cc *ClientConn) wake() {
+	select {
+	case cc.avail <- struct{}{}:
+	default:
+	}
+}
+
+// end records how the connection ended and wakes every waiter (loop
+// only). A failure reported in stream order is how it ended, whatever
+// happened after it.
 func (cc *ClientConn) end(err error) {
 	if cc.ended {
 		return
 	}
 	cc.ended = true
+	cc.mu.Lock()
+	if cc.failure != nil {
+		err = cc.failure
+	}
+	cc.mu.Unlock()
 	cc.endErr = err
+	if cc.localClosed.Load() {
+		err = ErrClosed
+	}
 	for _, w := range cc.writes {
 		if w.state.CompareAndSwap(0, 1) {
 			w.res <- err
@@ -247,18 +346,36 @@ func (cc *ClientConn) Subprotocol() string { return cc.subprotocol }
 
 // ReadMessage waits for the next whole message and returns its type
 // (wsproto.OpText or wsproto.OpBinary) and payload, which the caller owns.
-// After the connection has ended it returns the *CloseError saying how
-// (ErrClosed after Close); when ctx ends first it returns ctx's error and
-// the connection stays usable. Only one goroutine may read at a time.
+//
+// Messages and the end of the connection come in stream order: once every
+// message received before the end has been read, ReadMessage returns the
+// *CloseError saying how the connection ended, and goes on returning it.
+// When the connection fails for what the peer sent (a frame RFC 6455
+// forbids, a message too big, text that is not UTF-8), reading stops at
+// the offending frame, and the call that finds no message before it is
+// the one that fails the connection: our close frame is sent then, after
+// whatever was written before (an echo of the last message read goes out
+// first), and the *CloseError (Origin FailedLocally) is returned at once,
+// without waiting for the closing handshake.
+//
+// After Close it returns ErrClosed. When ctx ends first it returns ctx's
+// error and the connection stays usable. Only one goroutine may read at a
+// time.
 func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, error) {
 	for {
+		if cc.localClosed.Load() {
+			return 0, nil, ErrClosed
+		}
+		// Seen before the inbox is: every message of an ended connection
+		// is in the inbox then.
+		ended := isClosed(cc.done)
 		cc.mu.Lock()
 		if len(cc.inbox) > 0 {
 			m := cc.inbox[0]
 			cc.inbox[0] = inMessage{}
 			cc.inbox = cc.inbox[1:]
 			cc.bytes -= len(m.data)
-			resume := cc.paused && !cc.resuming && cc.bytes < dialLowWater
+			resume := cc.paused && !cc.resuming && cc.failure == nil && cc.bytes < dialLowWater
 			if resume {
 				cc.resuming = true
 			}
@@ -268,20 +385,18 @@ func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, 
 			}
 			return m.op, m.data, nil
 		}
-		cc.mu.Unlock()
-		select {
-		case <-cc.done:
-			cc.mu.Lock()
-			more := len(cc.inbox) > 0
+		if f := cc.failure; f != nil {
+			first := !cc.failed
+			cc.failed = true
 			cc.mu.Unlock()
-			if more {
-				continue
+			if first {
+				_ = cc.conn.Post(func() { cc.conn.fail(f.Code, f.Reason) })
 			}
-			if cc.localClosed.Load() {
-				return 0, nil, ErrClosed
-			}
+			return 0, nil, f
+		}
+		cc.mu.Unlock()
+		if ended {
 			return 0, nil, cc.endErr
-		default:
 		}
 		select {
 		case <-cc.avail:
@@ -292,13 +407,22 @@ func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, 
 	}
 }
 
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // resume restarts reading once the backlog is low (loop only). The
 // decisions to pause and to resume are both taken under mu, so a reader
 // that empties the inbox while the loop pauses cannot miss the resume.
 func (cc *ClientConn) resume() {
 	cc.mu.Lock()
 	cc.resuming = false
-	resume := cc.paused && cc.bytes < dialLowWater
+	resume := cc.paused && cc.failure == nil && cc.bytes < dialLowWater
 	if resume {
 		cc.paused = false
 	}
@@ -315,6 +439,10 @@ func (cc *ClientConn) resume() {
 // concurrent use; concurrent messages go out whole, one after the other.
 // When ctx ends before the message was taken, nothing of it is sent and
 // ctx's error is returned.
+//
+// Once the connection has ended, or failed (see ReadMessage), it returns
+// the *CloseError saying how; after Close, or while a closing handshake is
+// under way, ErrClosed.
 func (cc *ClientConn) WriteMessage(ctx context.Context, op wsproto.Opcode, data []byte) error {
 	var mode WriteMode
 	switch op {
@@ -330,7 +458,7 @@ func (cc *ClientConn) WriteMessage(ctx context.Context, op wsproto.Opcode, data 
 	}
 	w := &writeReq{data: data, mode: mode, res: make(chan error, 1)}
 	if err := cc.conn.Post(func() { cc.queueWrite(w) }); err != nil {
-		return cc.writeClosedErr()
+		return cc.closedErr()
 	}
 	select {
 	case err := <-w.res:
@@ -342,19 +470,28 @@ func (cc *ClientConn) WriteMessage(ctx context.Context, op wsproto.Opcode, data 
 		return <-w.res
 	case <-cc.done:
 		if w.state.CompareAndSwap(0, 2) {
-			return cc.writeClosedErr()
+			return cc.closedErr()
 		}
 		return <-w.res
 	}
 }
 
-func (cc *ClientConn) writeClosedErr() error {
-	select {
-	case <-cc.done:
-		if !cc.localClosed.Load() && cc.endErr != nil {
-			return cc.endErr
-		}
-	default:
+// closedErr is the error of a write the connection can no longer take.
+func (cc *ClientConn) closedErr() error {
+	if cc.localClosed.Load() {
+		return ErrClosed
+	}
+	cc.mu.Lock()
+	f := cc.failure
+	if !cc.failed {
+		f = nil
+	}
+	cc.mu.Unlock()
+	if f != nil {
+		return f
+	}
+	if isClosed(cc.done) && cc.endErr != nil {
+		return cc.endErr
 	}
 	return ErrClosed
 }
@@ -378,7 +515,7 @@ func (cc *ClientConn) pumpWrites(c *Conn) {
 		}
 		if c.state != stateWS {
 			if w.state.CompareAndSwap(0, 1) {
-				w.res <- ErrClosed
+				w.res <- cc.closedErr()
 			}
 			cc.writes = cc.writes[1:]
 			continue
@@ -399,28 +536,54 @@ func (cc *ClientConn) pumpWrites(c *Conn) {
 
 // Close starts the closing handshake with code and reason and waits until
 // the connection has ended (the server answered, or Limits.CloseTimeout
-// passed), then releases it. Later calls return at once. It returns nil
-// when the server answered the close, else the *CloseError saying how the
-// connection ended.
+// passed), then releases it. Messages not yet read are discarded, and so
+// is what arrives until the server's close frame: reading goes on, also
+// when it had stopped because the reader fell behind, so the answer is
+// seen at once. A failure ReadMessage has not reported yet is sent
+// instead of code and reason.
+//
+// It returns nil when the server answered with its close frame (or had
+// closed first), else the *CloseError saying how the connection ended:
+// EndedAbnormally when no answer came, FailedLocally when it failed. Later
+// calls return the same at once.
 func (cc *ClientConn) Close(code wsproto.CloseCode, reason string) error {
-	var err error
 	cc.closeOnce.Do(func() {
 		cc.localClosed.Store(true)
-		if cc.conn.Post(func() { cc.conn.Close(code, reason) }) == nil {
+		cc.mu.Lock()
+		clear(cc.inbox)
+		cc.inbox, cc.bytes = nil, 0
+		cc.mu.Unlock()
+		cc.wake() // a waiting ReadMessage returns ErrClosed
+		if cc.conn.Post(func() { cc.closeOnLoop(code, reason) }) == nil {
 			<-cc.done
-		} else {
-			select {
-			case <-cc.done:
-			default:
-				// The loop is gone without telling: its service was closed.
-			}
 		}
-		if ce, ok := cc.endErr.(*CloseError); ok && ce.Code == wsproto.CloseAbnormal {
-			err = ce
+		// Else the loop may be gone without telling: its service was
+		// closed, and done may never be.
+		if isClosed(cc.done) {
+			if ce, ok := cc.endErr.(*CloseError); ok && ce.Origin != ClosedByPeer {
+				cc.closeErr = ce
+			}
 		}
 		cc.release()
 	})
-	return err
+	return cc.closeErr
+}
+
+// closeOnLoop is Close on the loop: the close frame (or the failure that
+// waited for the reader), then reading into the discard of a closing
+// connection until the server's close frame arrives.
+func (cc *ClientConn) closeOnLoop(code wsproto.CloseCode, reason string) {
+	c := cc.conn
+	cc.mu.Lock()
+	f := cc.failure
+	cc.mu.Unlock()
+	if f != nil {
+		c.fail(f.Code, f.Reason)
+	} else {
+		c.Close(code, reason)
+		c.ResumeRx()
+	}
+	cc.pumpWrites(c) // writes still waiting fail
 }
 
 // The shared service of Dial: created by the first Dial, run on its own

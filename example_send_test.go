@@ -62,5 +62,5 @@ func ExampleConn_Send() {
 	// price 101.5
 	// price 101.7
 	// price 101.2
-	// end: lws: connection closed with 1000 (normal closure): "market closed"
+	// end: lws: the peer closed the connection with 1000 (normal closure): "market closed"
 }

@@ -18,11 +18,14 @@ import (
 //     nothing has arrived Limits.PongTimeout later it is dropped and
 //     OnClosed reports 1006 "keepalive timeout". Any received byte proves
 //     the peer alive, not only the PONG.
-//   - write stall: a connection (a WebSocket, or an HTTP response being
-//     streamed) whose socket takes none of its queued bytes for
-//     Limits.WriteStallTimeout is dropped; a WebSocket's OnClosed reports
-//     1008 "write stalled". A closing connection is bounded by CloseTimeout
-//     instead.
+//   - write stall: a connection whose socket takes none of its queued
+//     bytes for Limits.WriteStallTimeout, or that waits that long for an
+//     OnWriteable it asked for (RequestWriteable starts the watch: a socket
+//     may stop being writable while every byte written so far was taken),
+//     is dropped; a WebSocket's OnClosed reports 1008 "write stalled". It
+//     holds in every state output can wait in: a WebSocket, an HTTP
+//     response, and a closing or draining connection, which CloseTimeout
+//     bounds as well.
 //   - deadline: a server connection must complete its HTTP request head
 //     within Limits.HandshakeTimeout of its accept (or of the previous
 //     response, kept alive), a client connection must connect and complete
@@ -142,9 +145,9 @@ func (c *Conn) noteRx() {
 }
 
 // watchStall turns the write-stall watch on when output starts waiting for
-// the socket.
+// the socket, or an OnWriteable is requested.
 func (c *Conn) watchStall() {
-	if c.stallWatch || (c.state != stateWS && c.state != stateHTTP) {
+	if c.stallWatch || !c.state.writes() {
 		return
 	}
 	st := c.loop.svc.limits.WriteStallTimeout
@@ -191,20 +194,30 @@ func (c *Conn) deadlinePassed() {
 	}
 }
 
+// writes reports whether output can wait for the socket in this state:
+// the states the write-stall watch covers.
+func (s connState) writes() bool {
+	switch s {
+	case stateWS, stateHTTP, stateClosing, stateDraining:
+		return true
+	}
+	return false
+}
+
 // checkWatch checks the watches of the connection at now; it reports
 // whether the connection still needs the sweep.
 func (c *Conn) checkWatch(now uint32) bool {
 	if c.deadlineOn && int32(now-c.deadline) > 0 {
 		c.deadlinePassed()
 	}
-	if c.state != stateWS && c.state != stateHTTP {
-		return c.deadlineOn && c.state != stateDead
-	}
-	if c.stallWatch {
+	if c.stallWatch && c.state.writes() {
 		if since := now - c.ka.wrote; since > ticks(c.loop.svc.limits.WriteStallTimeout) {
 			c.dropStalled(time.Duration(since) * time.Millisecond)
 			return false
 		}
+	}
+	if c.state != stateWS && c.state != stateHTTP {
+		return (c.deadlineOn || c.stallWatch) && c.state != stateDead
 	}
 	iv := c.pingInterval()
 	if c.state == stateWS && iv > 0 {
@@ -239,14 +252,15 @@ func (c *Conn) keepaliveCheck(now, iv uint32) {
 }
 
 // dropStalled closes a connection whose socket has taken nothing for the
-// write-stall limit.
+// write-stall limit. A connection that was already failing or answering
+// the peer's close keeps that code.
 func (c *Conn) dropStalled(d time.Duration) {
 	if b := c.Buffered(); b > 0 {
 		c.logInfo("the peer has taken none of %d queued bytes for %v: dropping the connection", b, d)
 	} else {
 		c.logInfo("the socket has not become writeable for %v (the peer reads nothing): dropping the connection", d)
 	}
-	if c.state == stateWS {
+	if c.state == stateWS || c.state == stateClosing && c.closeCode == 0 {
 		c.setClose(wsproto.ClosePolicyViolation, "write stalled")
 	}
 	c.closeNow()

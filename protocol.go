@@ -57,8 +57,14 @@ type Protocol struct {
 	OnPong func(c *Conn, payload []byte)
 
 	// OnClosed runs once when an established connection is gone
-	// (LWS_CALLBACK_CLOSED). code and reason are what the peer sent, or
-	// CloseAbnormal when the connection ended without a close frame.
+	// (LWS_CALLBACK_CLOSED). code and reason are those of the peer's close
+	// frame; or those this side failed the connection with: 1002, 1007 or
+	// 1009 for what the peer sent, 1011 after a callback panicked, 1008 or
+	// 1011 "send queue full" (Limits.SendQueueOverflow), 1008 "write
+	// stalled" when the peer took none of our output for
+	// Limits.WriteStallTimeout (no close frame can be sent then); or
+	// CloseAbnormal when no close frame came (the peer vanished, "keepalive
+	// timeout", no answer to our close frame within Limits.CloseTimeout).
 	OnClosed func(c *Conn, code wsproto.CloseCode, reason string)
 
 	// OnConnectionError runs once when a client connection (Service.Connect)
@@ -73,6 +79,14 @@ type Protocol struct {
 	// not hold their reading for output backpressure, which would only
 	// stall both ends when the peer holds its reading too.
 	pacedWrites bool
+
+	// failInOrder is set for Dial's connections, whose messages wait in a
+	// queue for their reader: a failure for what the peer sent does not
+	// close the connection at once. Reading stops at the offending frame
+	// and failInOrder gets the code and reason; the ClientConn fails the
+	// connection (Conn.fail) when its reader has taken every message
+	// received before.
+	failInOrder func(c *Conn, code wsproto.CloseCode, reason string)
 }
 
 func (p *Protocol) rxBufferSize() int {
