@@ -60,7 +60,9 @@ type Compressor struct {
 // compress/flate level from 1 to 9, or flate.HuffmanOnly; 0 means
 // DefaultLevel). When d limits the window below 15 bits the level becomes
 // flate.HuffmanOnly, whose output has no back-references, so that every
-// window size is honoured.
+// window size is honoured. Having no back-references, Huffman-only output
+// is the same with or without context takeover, so at that level the
+// compressor is pooled whatever d says.
 func NewCompressor(d Direction, level int) (*Compressor, error) {
 	if level == 0 {
 		level = DefaultLevel
@@ -71,7 +73,7 @@ func NewCompressor(d Direction, level int) (*Compressor, error) {
 	if d.MaxWindowBits != 0 && d.MaxWindowBits < MaxWindowBits {
 		level = flate.HuffmanOnly
 	}
-	return &Compressor{level: level, takeover: !d.NoContextTakeover}, nil
+	return &Compressor{level: level, takeover: !d.NoContextTakeover && level != flate.HuffmanOnly}, nil
 }
 
 // CheckLevel reports whether level is one a Compressor accepts: 0
