@@ -75,18 +75,10 @@ type Decompressor struct {
 	done     bool
 }
 
-// minHistoryBits is the smallest window of history kept for a peer's
-// context takeover: 512 bytes even when the peer agreed to 8 bits. zlib
-// does not deflate with a 256-byte window (raw deflate refuses 8 bits),
-// and Node's zlib binding quietly raises 8 bits to 9, so Node's ws, having
-// agreed to 8 bits, refers up to 512 bytes back into the previous message.
-const minHistoryBits = 9
-
 // NewDecompressor returns a decompressor for the direction d, as the peer
 // compresses.
 func NewDecompressor(d Direction) *Decompressor {
-	bits := max(windowBits(d.MaxWindowBits), minHistoryBits)
-	return &Decompressor{takeover: !d.NoContextTakeover, window: 1 << bits, done: true}
+	return &Decompressor{takeover: !d.NoContextTakeover, window: 1 << windowBits(d.MaxWindowBits), done: true}
 }
 
 // Reset starts inflating one whole compressed message: msg is the payload

@@ -45,8 +45,8 @@
 //     level the compressor is pooled even with context takeover.
 //   - A [Decompressor] borrows a pooled flate reader (about 40 KB) for one
 //     message. With the peer's context takeover it keeps the last window of
-//     inflated bytes (up to twice the window, 64 KiB for 15 bits, 1 KiB at
-//     least, grown only as messages need it) to prime the next message.
+//     inflated bytes (up to twice the window, 64 KiB for 15 bits, grown only
+//     as messages need it) to prime the next message.
 //
 // Allocation: compressing and inflating allocate nothing per message in
 // steady state (TestCodecAllocatesNothing), except that compress/flate's

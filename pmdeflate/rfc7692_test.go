@@ -42,9 +42,7 @@ func element(snct, cnct bool, smwb, cmwb int) string {
 // checkCodec checks the compressor and decompressor made for the agreed
 // directions: our compressor (tx) must stay within its window, which below
 // 15 bits means Huffman-only output, and keep a window only when context
-// takeover is agreed; the decompressor (rx) keeps the peer's window (at
-// least 512 bytes). Then a few messages go through a compressor and
-// decompressor pair for each direction.
+// takeover is agreed; the decompressor (rx) keeps the peer's window.
 func checkCodec(t *testing.T, what string, tx, rx Direction) {
 	t.Helper()
 	c, err := NewCompressor(tx, 0)
@@ -59,7 +57,7 @@ func checkCodec(t *testing.T, what string, tx, rx Direction) {
 		t.Fatalf("%s: direction %+v: compressor keeps its window: %v", what, tx, c.ContextTakeover())
 	}
 	d := NewDecompressor(rx)
-	if want := 1 << max(rx.MaxWindowBits, 9); d.window != want || d.takeover == rx.NoContextTakeover {
+	if want := 1 << rx.MaxWindowBits; d.window != want || d.takeover == rx.NoContextTakeover {
 		t.Fatalf("%s: direction %+v: decompressor window %d takeover %v, want %d and %v", what, rx, d.window, d.takeover, want, !rx.NoContextTakeover)
 	}
 }

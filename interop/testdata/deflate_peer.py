@@ -7,9 +7,13 @@ default in websockets. Usage:
       send a TEXT (varied text) and a BINARY (random bytes) message of each
       size, check each echo; print one JSON line with the negotiated
       extension and the results
-  deflate_peer.py server
+  deflate_peer.py server [NAME=VALUE...]
       an echo server on 127.0.0.1, a free port; prints "listening PORT",
-      then "extensions <response header>" per connection; runs until killed
+      then "extensions <response header> | offered <request header>" per
+      connection; runs until killed. Without arguments compression is
+      websockets' default for servers; NAME=VALUE arguments configure a
+      ServerPerMessageDeflateFactory instead (server_no_context_takeover=1,
+      client_max_window_bits=9, require_client_max_window_bits=1, ...)
 """
 import asyncio
 import json
@@ -66,7 +70,20 @@ async def client(url, args):
                 "results": results, "close_code": ws.close_code}
 
 
-async def server():
+def server_factory(args):
+    """A ServerPerMessageDeflateFactory from NAME=VALUE arguments: values
+    are integers, 1 meaning True for the flags."""
+    kwargs = {}
+    for a in args:
+        name, value = a.split("=", 1)
+        value = int(value)
+        if name.endswith("context_takeover") or name.startswith("require_"):
+            value = bool(value)
+        kwargs[name] = value
+    return ServerPerMessageDeflateFactory(compress_settings={"memLevel": 5}, **kwargs)
+
+
+async def server(args):
     async def echo(ws, path=None):
         print("extensions", ws.response_headers.get("Sec-WebSocket-Extensions", ""),
               "| offered", ws.request_headers.get("Sec-WebSocket-Extensions", ""), flush=True)
@@ -76,9 +93,13 @@ async def server():
         except websockets.ConnectionClosed:
             pass
 
-    # websockets' own default for servers (compression="deflate"):
-    # server_max_window_bits=12, client_max_window_bits=12.
-    async with websockets.serve(echo, "127.0.0.1", 0, max_size=None, ping_interval=None) as srv:
+    # Without arguments, websockets' own default for servers
+    # (compression="deflate"): server_max_window_bits=12,
+    # client_max_window_bits=12.
+    options = {}
+    if args:
+        options = {"extensions": [server_factory(args)], "compression": None}
+    async with websockets.serve(echo, "127.0.0.1", 0, max_size=None, ping_interval=None, **options) as srv:
         print("listening", srv.sockets[0].getsockname()[1], flush=True)
         await asyncio.Future()
 
@@ -91,9 +112,9 @@ def main():
             res = {"error": "%s: %s" % (type(e).__name__, e)}
         print(json.dumps(res))
     elif sys.argv[1] == "server":
-        asyncio.run(server())
+        asyncio.run(server(sys.argv[2:]))
     else:
-        raise SystemExit("usage: deflate_peer.py client URL [--server-max-window-bits N] SIZE... | server")
+        raise SystemExit("usage: deflate_peer.py client URL [--server-max-window-bits N] SIZE... | server [NAME=VALUE...]")
 
 
 if __name__ == "__main__":
