@@ -59,7 +59,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.noMirror, "n", false, "same as --nomirror")
 	mask := testapp.LogMaskFlag(fs)
 	fs.Usage = testapp.Usage(fs, "<server address or ws:// URL> [--port p] [--ssl [-k]] [-d mask] [-l] [-n]")
-	pos, err := testapp.ParseInterspersed(fs, args)
+	pos, err := testapp.ParseFlags(fs, args)
 	if err != nil {
 		return o, err
 	}

@@ -63,7 +63,7 @@ func parseFlags(args []string) (options, error) {
 	mask := testapp.LogMaskFlag(fs)
 	o.daemon = testapp.DaemonFlags(fs, "lws-test-echo", ".lwstecho-lock")
 	fs.Usage = testapp.Usage(fs, "[-p port] [-i address] [-s] [-c address [-r ms] [-n count]] [--max-size bytes] [-d mask] [-D [-lock-file path] [-log-file path]]")
-	pos, err := testapp.ParseInterspersed(fs, args)
+	pos, err := testapp.ParseFlags(fs, args)
 	if err != nil {
 		return o, err
 	}

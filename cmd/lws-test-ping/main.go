@@ -70,7 +70,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.flood, "f", false, "same as --flood")
 	mask := testapp.LogMaskFlag(fs)
 	fs.Usage = testapp.Usage(fs, "<server address> [--port p] [--ssl [-k]] [-i interval] [-s size] [-n protocol] [-m] [-r clients] [-f]")
-	pos, err := testapp.ParseInterspersed(fs, args)
+	pos, err := testapp.ParseFlags(fs, args)
 	if err != nil {
 		return o, err
 	}
