@@ -152,7 +152,7 @@ func TestDeflatePythonClient(t *testing.T) {
 	checkDeflateReport(t, "python websockets", out, len(deflateSizes), "permessage-deflate; server_no_context_takeover")
 
 	small := []string{"0", "125", "65536", "300000"}
-	out, err = exec.Command(py, append([]string{"testdata/deflate_peer.py", "client", srv.url(), "--server-max-window-bits", "10"}, small...)...).Output()
+	out, err = exec.Command(py, append([]string{"testdata/deflate_peer.py", "client", srv.url(), "server_max_window_bits=10"}, small...)...).Output()
 	if err != nil {
 		t.Fatalf("deflate_peer.py: %v\n%s%s", err, out, stderrOf(err))
 	}
