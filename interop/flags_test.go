@@ -1,6 +1,8 @@
 package interop
 
 import (
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,5 +69,46 @@ func TestFraggleClientCStyle(t *testing.T) {
 	}
 	if eom := matches(out, fraggleEOMRE); len(eom) != 5 || fraggleErrorRE.MatchString(out) {
 		t.Fatalf("%d messages checked, want 5:\n%s", len(eom), out)
+	}
+}
+
+// TestAppFlagsDocumented: every option an app's usage lists is described
+// in docs/test-apps.md, in the app's section (lws-test-server-extpoll's
+// are lws-test-server's; -d and -h, common to all, in the common section).
+func TestAppFlagsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/test-apps.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := func(title string) string {
+		s := string(doc)
+		i := strings.Index(s, "\n## "+title+"\n")
+		if i < 0 {
+			t.Fatalf("docs/test-apps.md has no section %q", title)
+		}
+		s = s[i+1:]
+		if j := strings.Index(s[3:], "\n## "); j >= 0 {
+			s = s[:j+3]
+		}
+		return s
+	}
+	common := section("Options common to every app")
+	flagRE := regexp.MustCompile(`(?m)^  -([\w-]+)`)
+	for app, title := range map[string]string{
+		"lws-test-server": "lws-test-server", "lws-test-server-extpoll": "lws-test-server",
+		"lws-test-echo": "lws-test-echo", "lws-test-fraggle": "lws-test-fraggle",
+		"lws-test-client": "lws-test-client", "lws-test-ping": "lws-test-ping",
+	} {
+		text := section(title) + common
+		code, out := runApp(t, app, "-h")
+		flags := flagRE.FindAllStringSubmatch(out, -1)
+		if code != 0 || len(flags) < 3 {
+			t.Fatalf("%s -h: exit %d, %d options:\n%s", app, code, len(flags), out)
+		}
+		for _, f := range flags {
+			if !strings.Contains(text, "`-"+f[1]) && !strings.Contains(text, "`--"+f[1]) {
+				t.Errorf("%s: option -%s is not in docs/test-apps.md", app, f[1])
+			}
+		}
 	}
 }

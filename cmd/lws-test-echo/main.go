@@ -2,7 +2,10 @@
 // default) that echoes every message back with its type, on the protocol
 // "default", or with -c a client that sends "hello from lws-test-echo
 // client pid P index I\n" every -r milliseconds and prints what comes
-// back. See ../../../shared/TEST-APPS.md.
+// back. Both negotiate permessage-deflate by default, with context
+// takeover allowed both ways (--no-context-takeover keeps none,
+// --no-deflate turns it off), and accept every parameter RFC 7692 allows.
+// Options and wire behaviour: docs/test-apps.md.
 //
 // Unlike the 2013 app, which capped echoes at 1400 bytes, the server
 // echoes messages of any size up to --max-size, and keeps memory bounded:

@@ -1,6 +1,6 @@
 // Command lws-test-fraggle is libwebsockets' fragmentation test app in Go
-// (libwebsockets-test-fraggle), protocol "fraggle-protocol". See
-// ../../../shared/TEST-APPS.md.
+// (libwebsockets-test-fraggle), protocol "fraggle-protocol". Options and
+// wire behaviour: docs/test-apps.md.
 //
 // As a server (the default) it sends every connection, over and over, one
 // message of 1 to 1024 frames (the first BINARY, the rest CONTINUATION, all

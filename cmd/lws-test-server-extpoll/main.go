@@ -12,7 +12,7 @@
 // dumb-increment counter, timeouts) fire on time; the library starts no
 // poller of its own. Flags as lws-test-server (-p, -r, -c, -i, -s, -d,
 // -D); on SIGINT or SIGTERM the poll loop closes the service.
-// See ../../../shared/TEST-APPS.md.
+// Options and wire behaviour: docs/test-apps.md.
 package main
 
 import (
