@@ -71,11 +71,13 @@ func parseOneMessage(p *Parser, wire []byte, readSize int) (msg []byte, events i
 }
 
 // TestParserFragmentationNeverRefusesALegalMessage is Autobahn|Testsuite's
-// cases 9.3.1 to 9.3.9 (text) and 9.4.1 to 9.4.9 (binary) at the frame
-// parser: a 4 MiB message in fragments of 64 bytes to 4 MiB, read with the
-// message size cap at exactly 4 MiB and the strictest fragment bound (1),
-// in both roles. Finer splits too: 1-byte fragments, and 1-byte fragments
-// whose lengths use the 64-bit form. Each must arrive whole.
+// cases with the most frames, 9.3.1 and 9.3.2 (text) and 9.4.1 and 9.4.2
+// (binary), at the frame parser: a 4 MiB message in fragments of 64 and
+// 256 bytes, read with the message size cap at exactly 4 MiB and the
+// strictest fragment bound (1), in both roles. Finer splits too: 1-byte
+// fragments, and 1-byte fragments whose lengths use the 64-bit form. Each
+// must arrive whole. (Every 9.3 and 9.4 case runs through a Service in
+// the root package's TestAutobahnFragmentedMessages tests.)
 func TestParserFragmentationNeverRefusesALegalMessage(t *testing.T) {
 	const size = 4 << 20
 	// Text with 2- and 3-byte sequences, which the fragments cut apart.
@@ -94,7 +96,7 @@ func TestParserFragmentationNeverRefusesALegalMessage(t *testing.T) {
 		long64   bool
 	}
 	var rows []row
-	for i, fs := range []int{64, 256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 4 << 20} {
+	for i, fs := range []int{64, 256} {
 		rows = append(rows,
 			row{fmt.Sprintf("9.3.%d text in %d-byte fragments", i+1, fs), OpText, text, fs, false},
 			row{fmt.Sprintf("9.4.%d binary in %d-byte fragments", i+1, fs), OpBinary, binary, fs, false})
