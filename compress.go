@@ -28,7 +28,7 @@ import (
 // Memory per connection (measured in pmdeflate's TestMemoryPerConnection):
 // nothing between messages for our compressor unless ContextTakeover (then
 // about 1.2 MB at level 1, 0.8 MB at 2-9; nothing when the peer limits our
-// window, as Huffman-only output needs none); up to 64 KiB of the peer's
+// window, as no context is kept then); up to 64 KiB of the peer's
 // inflated data when the peer keeps its context (none with
 // PeerNoContextTakeover, less with PeerMaxWindowBits); while a message is
 // received, its compressed bytes (bounded by MaxMessageSize on the wire)
@@ -62,8 +62,9 @@ type Compression struct {
 	// bits, the default). A client offers server_max_window_bits, and a
 	// server that cannot keep to it declines compression; a server answers
 	// client_max_window_bits to clients that offer it (others may use 15
-	// bits). 0 asks nothing. A peer that limits our window below 15 bits
-	// gets Huffman-only compression (see package pmdeflate).
+	// bits). 0 asks nothing. When the peer limits our window below 15
+	// bits, we compress at level 1 within that window and keep no context
+	// (see pmdeflate.NewCompressor).
 	PeerMaxWindowBits int
 }
 

@@ -140,8 +140,8 @@ func checkDeflateReport(t *testing.T, peer string, out []byte, sizes int, wantEx
 // TestDeflatePythonClient: Python's websockets client (compression on,
 // its default offer "permessage-deflate; client_max_window_bits") against
 // our server, text and random binary from 0 bytes to 4 MiB each way; then
-// an offer limiting our window to 10 bits, which our server honours with
-// Huffman-only output that Python's zlib inflates with a 1 KiB window.
+// an offer limiting our window to 10 bits, which our server keeps to and
+// Python's zlib inflates with a 1 KiB window.
 func TestDeflatePythonClient(t *testing.T) {
 	py := requirePython(t)
 	srv := startDeflateEcho(t, &lws.Compression{})

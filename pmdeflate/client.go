@@ -27,7 +27,7 @@ type ClientConfig struct {
 
 // Offer is the client's offer. It always carries client_max_window_bits
 // without a value: any window the server limits the client to is honoured
-// (below 15 bits by Huffman-only compression; see the package doc).
+// (see [NewCompressor] for windows below 15 bits).
 func (c ClientConfig) Offer() Params {
 	return Params{
 		ClientNoContextTakeover: !c.ClientContextTakeover,

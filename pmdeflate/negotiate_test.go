@@ -80,7 +80,7 @@ func TestNegotiate(t *testing.T) {
 		{"all four", "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15; client_max_window_bits=8", takeover,
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15; client_max_window_bits=8"},
 		{"parameter names are case-insensitive", "Permessage-Deflate; Server_No_Context_Takeover", takeover, "permessage-deflate; server_no_context_takeover"},
-		{"small server window falls back to Huffman only", "permessage-deflate; server_max_window_bits=10", takeover, "permessage-deflate; server_max_window_bits=10"},
+		{"a small server window is honoured", "permessage-deflate; server_max_window_bits=10", takeover, "permessage-deflate; server_max_window_bits=10"},
 		{"small server window loses to a later full offer", "permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits", takeover, "permessage-deflate"},
 		{"first honourable offer wins", "permessage-deflate; server_max_window_bits=7, permessage-deflate; client_no_context_takeover, permessage-deflate", takeover, "permessage-deflate; client_no_context_takeover"},
 		{"across header lines", "x-webkit-deflate-frame\npermessage-deflate; server_no_context_takeover", takeover, "permessage-deflate; server_no_context_takeover"},
@@ -154,8 +154,8 @@ func TestServerDirections(t *testing.T) {
 		t.Errorf("client direction %+v", got)
 	}
 	c, _ := NewCompressor(p.Server(), 6)
-	if c.Level() != -2 {
-		t.Errorf("a 9-bit server window compresses at level %d, want Huffman only", c.Level())
+	if c.Level() != 1 || c.window != 512 {
+		t.Errorf("a 9-bit server window compresses at level %d restarting every %d bytes, want level 1 and 512", c.Level(), c.window)
 	}
 	p, _, _ = Negotiate([]string{"permessage-deflate; client_max_window_bits"}, ServerConfig{})
 	if got := p.Server(); got != (Direction{NoContextTakeover: true, MaxWindowBits: 15}) {

@@ -40,9 +40,10 @@ func element(snct, cnct bool, smwb, cmwb int) string {
 }
 
 // checkCodec checks the compressor and decompressor made for the agreed
-// directions: our compressor (tx) must stay within its window, which below
-// 15 bits means Huffman-only output, and keep a window only when context
-// takeover is agreed; the decompressor (rx) keeps the peer's window.
+// directions: our compressor (tx) must stay within its window (below 15
+// bits, it restarts every window bytes: see TestSmallWindowsKeptTo) and
+// keep a window between messages only when context takeover is agreed and
+// the window is whole; the decompressor (rx) keeps the peer's window.
 func checkCodec(t *testing.T, what string, tx, rx Direction) {
 	t.Helper()
 	c, err := NewCompressor(tx, 0)
@@ -50,8 +51,8 @@ func checkCodec(t *testing.T, what string, tx, rx Direction) {
 		t.Fatalf("%s: NewCompressor(%+v): %v", what, tx, err)
 	}
 	small := tx.MaxWindowBits < MaxWindowBits
-	if small != (c.Level() == flate.HuffmanOnly) {
-		t.Fatalf("%s: window of %d bits compressed at level %d", what, tx.MaxWindowBits, c.Level())
+	if wantWindow := map[bool]int{false: 0, true: 1 << tx.MaxWindowBits}[small]; c.window != wantWindow || c.Level() != flate.BestSpeed {
+		t.Fatalf("%s: window of %d bits compressed at level %d restarting every %d bytes", what, tx.MaxWindowBits, c.Level(), c.window)
 	}
 	if c.ContextTakeover() != (!tx.NoContextTakeover && !small) {
 		t.Fatalf("%s: direction %+v: compressor keeps its window: %v", what, tx, c.ContextTakeover())

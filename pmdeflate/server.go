@@ -30,9 +30,9 @@ type ServerConfig struct {
 // tried in the client's order of preference; an offer is declined when it
 // has an unknown or repeated parameter, a parameter with a missing or
 // unexpected value, or a window value outside 8..15. An offer limiting the
-// server's window below 15 bits is honoured by Huffman-only compression,
-// and only when no other offer of the header can be taken with full
-// compression. Other extensions are ignored (lws implements no other).
+// server's window below 15 bits is honoured (see [NewCompressor]), but
+// only when no other offer of the header can be taken with the whole
+// window. Other extensions are ignored (lws implements no other).
 //
 // ok reports whether an offer was accepted; resp is then both the agreed
 // parameters and, through [Params.AppendHeader], the exact response
