@@ -21,13 +21,18 @@ import (
 // options). A nil *Protocol.Compression leaves it off; the zero value is a
 // sensible configuration: level 1, every message compressed, our
 // compressor pooled (no context takeover), the peer's takeover allowed.
+// Every valid answer of RFC 7692 is accepted: a client offers
+// client_max_window_bits, so a server may limit its window, and a server
+// honours any offer (see pmdeflate.Negotiate).
 //
 // Memory per connection (measured in pmdeflate's TestMemoryPerConnection):
 // nothing between messages for our compressor unless ContextTakeover (then
-// about 1.2 MB at level 1, 0.8 MB at 2-9); up to 64 KiB of the peer's
+// about 1.2 MB at level 1, 0.8 MB at 2-9; nothing when the peer limits our
+// window, as no context is kept then); up to 64 KiB of the peer's
 // inflated data when the peer keeps its context (none with
-// PeerNoContextTakeover); while a message is received, its compressed
-// bytes (bounded by MaxMessageSize on the wire) and a pooled flate reader.
+// PeerNoContextTakeover, less with PeerMaxWindowBits); while a message is
+// received, its compressed bytes (bounded by MaxMessageSize on the wire)
+// and a pooled flate reader.
 type Compression struct {
 	// Level is the compress/flate level: 1 (flate.BestSpeed) to 9, or
 	// flate.HuffmanOnly (-2); 0 means pmdeflate.DefaultLevel (1). Levels
@@ -51,6 +56,16 @@ type Compression struct {
 	// client offers server_no_context_takeover), so no window of its
 	// inflated data is kept per connection.
 	PeerNoContextTakeover bool
+	// PeerMaxWindowBits, from 8 to 15, asks the peer to compress with an
+	// LZ77 window of at most 2^PeerMaxWindowBits bytes, so at most twice
+	// that of its inflated data is kept between messages (64 KiB at 15
+	// bits, the default). A client offers server_max_window_bits, and a
+	// server that cannot keep to it declines compression; a server answers
+	// client_max_window_bits to clients that offer it (others may use 15
+	// bits). 0 asks nothing. When the peer limits our window below 15
+	// bits, we compress at level 1 within that window and keep no context
+	// (see pmdeflate.NewCompressor).
+	PeerMaxWindowBits int
 }
 
 // deflateState is a connection's permessage-deflate state; Conn.pmd is
@@ -102,9 +117,14 @@ func (c *Conn) negotiateDeflate(req *httpd.Request, p *Protocol) []byte {
 	if len(offers) == 0 {
 		return nil
 	}
+	if err := pmdeflate.CheckWindowBits(cfg.PeerMaxWindowBits); err != nil {
+		logging.Errf("protocol %q: %v; permessage-deflate off", p.Name, err)
+		return nil
+	}
 	params, ok, err := pmdeflate.Negotiate(offers, pmdeflate.ServerConfig{
 		ServerContextTakeover:   cfg.ContextTakeover,
 		ClientNoContextTakeover: cfg.PeerNoContextTakeover,
+		ClientMaxWindowBits:     cfg.PeerMaxWindowBits,
 	})
 	if err != nil {
 		c.logInfo("permessage-deflate declined: %v", err)
@@ -129,11 +149,19 @@ func deflateOffer(p *Protocol) string {
 	if p == nil || p.Compression == nil {
 		return ""
 	}
+	if err := pmdeflate.CheckWindowBits(p.Compression.PeerMaxWindowBits); err != nil {
+		logging.Errf("protocol %q: %v; permessage-deflate not offered", p.Name, err)
+		return ""
+	}
 	return clientDeflateConfig(p.Compression).Offer().String()
 }
 
 func clientDeflateConfig(cfg *Compression) pmdeflate.ClientConfig {
-	return pmdeflate.ClientConfig{ClientContextTakeover: cfg.ContextTakeover, ServerNoContextTakeover: cfg.PeerNoContextTakeover}
+	return pmdeflate.ClientConfig{
+		ClientContextTakeover:   cfg.ContextTakeover,
+		ServerNoContextTakeover: cfg.PeerNoContextTakeover,
+		ServerMaxWindowBits:     cfg.PeerMaxWindowBits,
+	}
 }
 
 // acceptDeflate is the client side: it checks the server's
@@ -143,7 +171,7 @@ func (c *Conn) acceptDeflate(values []string) error {
 	if len(values) == 0 {
 		return nil
 	}
-	if c.proto.Compression == nil {
+	if cfg := c.proto.Compression; cfg == nil || pmdeflate.CheckWindowBits(cfg.PeerMaxWindowBits) != nil {
 		return &pmdeflate.Error{Input: strings.Join(values, ", "), Offset: -1, Reason: "the server accepted an extension, but none was offered"}
 	}
 	params, ok, err := clientDeflateConfig(c.proto.Compression).Accept(values)

@@ -59,6 +59,8 @@ func TestDeflateNegotiationOnTheWire(t *testing.T) {
 	on := startService(t, lws.Config{Protocols: []*lws.Protocol{deflateEcho(true, &lws.Compression{})}})
 	off := startService(t, lws.Config{Protocols: []*lws.Protocol{deflateEcho(true, nil)}})
 	takeover := startService(t, lws.Config{Protocols: []*lws.Protocol{deflateEcho(true, &lws.Compression{ContextTakeover: true, PeerNoContextTakeover: true})}})
+	limit := startService(t, lws.Config{Protocols: []*lws.Protocol{deflateEcho(true, &lws.Compression{PeerMaxWindowBits: 10})}})
+	badLimit := startService(t, lws.Config{Protocols: []*lws.Protocol{deflateEcho(true, &lws.Compression{PeerMaxWindowBits: 7})}})
 	for _, tc := range []struct {
 		svc        *lws.Service
 		offer      string
@@ -74,6 +76,11 @@ func TestDeflateNegotiationOnTheWire(t *testing.T) {
 		{on, "", ""},
 		{off, "permessage-deflate", ""},
 		{takeover, "permessage-deflate", "permessage-deflate; client_no_context_takeover"},
+		{limit, "permessage-deflate; client_max_window_bits", "permessage-deflate; server_no_context_takeover; client_max_window_bits=10"},
+		{limit, "permessage-deflate; client_max_window_bits=12", "permessage-deflate; server_no_context_takeover; client_max_window_bits=10"},
+		{limit, "permessage-deflate; client_max_window_bits=9", "permessage-deflate; server_no_context_takeover; client_max_window_bits=9"},
+		{limit, "permessage-deflate", "permessage-deflate; server_no_context_takeover"},
+		{badLimit, "permessage-deflate; client_max_window_bits", ""},
 	} {
 		_, got := dialDeflate(t, tc.svc, tc.offer)
 		if got != tc.wantAnswer {
@@ -198,7 +205,7 @@ func TestDeflateEcho(t *testing.T) {
 		{"reassemble", true, lws.Compression{}, "permessage-deflate"},
 		{"pieces", false, lws.Compression{}, "permessage-deflate"},
 		{"takeover both ways", true, lws.Compression{ContextTakeover: true, Level: 6}, "permessage-deflate"},
-		{"huffman only for a 9-bit server window", false, lws.Compression{ContextTakeover: true}, "permessage-deflate; server_max_window_bits=9"},
+		{"a 9-bit server window", false, lws.Compression{ContextTakeover: true}, "permessage-deflate; server_max_window_bits=9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			comp := tc.comp
@@ -422,13 +429,21 @@ func TestDeflateDialBothRoles(t *testing.T) {
 // TestDeflateClientRefusesBadAnswers: a server answer RFC 7692 says must
 // fail the connection fails Dial with a HandshakeError.
 func TestDeflateClientRefusesBadAnswers(t *testing.T) {
-	for _, answer := range []string{
-		"permessage-deflate; client_max_window_bits=10", // not offered
-		"permessage-deflate; server_max_window_bits=7",
-		"permessage-deflate; foo",
-		"permessage-deflate, permessage-deflate",
-		"x-unknown",
+	for _, tc := range []struct {
+		comp   lws.Compression
+		answer string
+	}{
+		{lws.Compression{}, "permessage-deflate; client_max_window_bits"}, // a response needs the value
+		{lws.Compression{}, "permessage-deflate; server_max_window_bits=7"},
+		{lws.Compression{}, "permessage-deflate; foo"},
+		{lws.Compression{}, "permessage-deflate, permessage-deflate"},
+		{lws.Compression{}, "x-unknown"},
+		{lws.Compression{PeerNoContextTakeover: true}, "permessage-deflate"},
+		{lws.Compression{PeerMaxWindowBits: 10}, "permessage-deflate"},
+		{lws.Compression{PeerMaxWindowBits: 10}, "permessage-deflate; server_max_window_bits=11"},
+		{lws.Compression{PeerMaxWindowBits: 16}, "permessage-deflate"}, // not offered: the config is invalid
 	} {
+		answer := tc.answer
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -448,7 +463,7 @@ func TestDeflateClientRefusesBadAnswers(t *testing.T) {
 			c.Read(make([]byte, 1)) // until the client gives up
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		cc, err := lws.Dial(ctx, "ws://"+ln.Addr().String()+"/", &lws.DialOptions{Compression: &lws.Compression{}})
+		cc, err := lws.Dial(ctx, "ws://"+ln.Addr().String()+"/", &lws.DialOptions{Compression: &tc.comp})
 		cancel()
 		ln.Close()
 		var he *lws.HandshakeError
@@ -460,5 +475,100 @@ func TestDeflateClientRefusesBadAnswers(t *testing.T) {
 			continue
 		}
 		t.Logf("answer %q refused: %v", answer, err)
+	}
+}
+
+// TestDeflateClientAcceptsEveryAnswer: a client made by Dial offers
+// client_max_window_bits and takes every valid combination of the four
+// parameters in a server's answer (RFC 7692 section 7); then compressed
+// messages flow both ways under the agreed parameters: the server's,
+// compressed by a pmdeflate.Compressor for its direction, read whole by
+// the client; the client's echo inflated by the server's side with RSV1
+// set.
+func TestDeflateClientAcceptsEveryAnswer(t *testing.T) {
+	msgs := [][]byte{textPayload(3000), textPayload(3000), randomPayload(70000, 9), {}}
+	for _, snct := range []bool{false, true} {
+		for _, cnct := range []bool{false, true} {
+			for _, smwb := range []int{0, 8, 12, 15} {
+				for _, cmwb := range []int{0, 8, 12, 15} {
+					answer := pmdeflate.Params{ServerNoContextTakeover: snct, ClientNoContextTakeover: cnct,
+						ServerMaxWindowBits: smwb, ClientMaxWindowBits: cmwb}.String()
+					t.Run(answer, func(t *testing.T) {
+						clientDeflateAnswer(t, answer, msgs)
+					})
+				}
+			}
+		}
+	}
+}
+
+func clientDeflateAnswer(t *testing.T, answer string, msgs [][]byte) {
+	errc := make(chan error, 1)
+	addr := rawServer(t, func(c net.Conn, r *bufio.Reader, req *http.Request) {
+		// The connection stays open until the client closes it.
+		defer func() {
+			for {
+				if op, _, _ := readClientFrame(t, r); op == wsproto.OpClose || t.Failed() {
+					return
+				}
+			}
+		}()
+		errc <- func() error {
+			if got, want := req.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate; client_max_window_bits"; got != want {
+				return fmt.Errorf("offer %q, want %q", got, want)
+			}
+			fmt.Fprintf(c, head101+"Sec-WebSocket-Accept: %s\r\nSec-WebSocket-Extensions: %s\r\n\r\n", accept(req), answer)
+			params, _, err := pmdeflate.ClientConfig{ClientContextTakeover: true}.Accept([]string{answer})
+			if err != nil {
+				return err
+			}
+			tx, _ := pmdeflate.NewCompressor(params.Server(), 0)
+			defer tx.Close()
+			rx := pmdeflate.NewDecompressor(params.Client())
+			for _, m := range msgs {
+				z, _ := tx.Append(nil, m, true)
+				c.Write(wsproto.AppendFrame(nil, wsproto.Header{Fin: true, Rsv1: true, Opcode: wsproto.OpBinary, Length: int64(len(z))}, z))
+			}
+			for i, m := range msgs {
+				b0, err := r.Peek(1)
+				if err != nil {
+					return err
+				}
+				rsv1 := b0[0]&0x40 != 0
+				op, payload, _ := readClientFrame(t, r)
+				if op != wsproto.OpBinary || !rsv1 {
+					return fmt.Errorf("echo %d: opcode %v, RSV1 %v: want a compressed binary message", i, op, rsv1)
+				}
+				got, err := rx.AppendMessage(nil, payload, 0)
+				if err != nil || !bytes.Equal(got, m) {
+					return fmt.Errorf("echo %d: inflated %d bytes of %d (%v)", i, len(got), len(m), err)
+				}
+			}
+			return nil
+		}()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cc, err := lws.Dial(ctx, "ws://"+addr+"/", &lws.DialOptions{Compression: &lws.Compression{ContextTakeover: true}})
+	if err != nil {
+		select {
+		case serr := <-errc:
+			t.Fatalf("Dial: %v (server: %v)", err, serr)
+		case <-ctx.Done():
+			t.Fatalf("Dial: %v", err)
+		}
+	}
+	defer cc.Close(wsproto.CloseNormal, "")
+	for i, m := range msgs {
+		op, got, err := cc.ReadMessage(ctx)
+		if err != nil || op != wsproto.OpBinary || !bytes.Equal(got, m) {
+			t.Fatalf("message %d: %v, %d bytes of %d, %v", i, op, len(got), len(m), err)
+		}
+		if err := cc.WriteMessage(ctx, op, got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -87,8 +87,10 @@ type Limits struct {
 	// MaxMessageSize bounds one WebSocket message (1009 beyond); a
 	// Protocol's own MaxMessageSize overrides it. Default 16 MiB.
 	MaxMessageSize int64
-	// MaxFragments bounds the frames of one message (1009 beyond).
-	// Default 65536.
+	// MaxFragments bounds fragment floods: a message may have as many
+	// frames as payload bytes, plus MaxFragments (1009 beyond). A message
+	// within MaxMessageSize thus passes however finely it is split; what
+	// is refused is a run of empty frames. Default 65536.
 	MaxFragments int
 	// WriteBufferSize is how many bytes may wait unsent on one connection
 	// before Conn.Write refuses more with ErrWriteBufferFull. Default 4 MiB.

@@ -50,7 +50,8 @@ func TestServerConformance(t *testing.T) {
 		{name: "utf-8 sequence unfinished at end", send: cat(frame(0x01, key1, []byte{'a'}), frame(0x80, key1, []byte{0xE2, 0x82})), reply: [][]byte{[]byte("a")}, byteReply: []byte("a\xe2\x82"), code: 1007},
 		{name: "64-bit length with top bit", send: []byte{0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}, code: 1002},
 		{name: "message over the limit", send: []byte{0x82, 0xFE, 0x08, 0x00, 1, 2, 3, 4}, code: 1009}, // announces 2048 > 1024
-		{name: "fragments over the limit", send: cat(frame(0x02, key1, []byte("a")), frame(0x00, key1, []byte("b")), frame(0x00, key1, []byte("c")), frame(0x00, key1, []byte("d")), frame(0x00, key1, []byte("e"))), reply: [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d")}, code: 1009},
+		{name: "1-byte fragments beyond MaxFragments", send: cat(frame(0x02, key1, []byte("a")), frame(0x00, key1, []byte("b")), frame(0x00, key1, []byte("c")), frame(0x00, key1, []byte("d")), frame(0x00, key1, []byte("e")), frame(0x80, key1, []byte("f")), frame(0x88, key1, []byte{0x03, 0xE8})), reply: [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("e"), []byte("f")}, code: 1000},
+		{name: "empty fragments over the limit", send: cat(frame(0x02, key1, []byte("a")), frame(0x00, key1, nil), frame(0x00, key1, nil), frame(0x00, key1, nil), frame(0x00, key1, nil), frame(0x00, key1, nil)), reply: [][]byte{[]byte("a"), {}, {}, {}, {}}, code: 1009},
 		{
 			name:  "ping inside a fragmented message is answered",
 			send:  cat(frame(0x01, key1, []byte("he")), frame(0x89, key1, []byte("p!")), frame(0x80, key1, []byte("llo")), frame(0x88, key1, []byte{0x03, 0xE8})),

@@ -140,8 +140,8 @@ func checkDeflateReport(t *testing.T, peer string, out []byte, sizes int, wantEx
 // TestDeflatePythonClient: Python's websockets client (compression on,
 // its default offer "permessage-deflate; client_max_window_bits") against
 // our server, text and random binary from 0 bytes to 4 MiB each way; then
-// an offer limiting our window to 10 bits, which our server honours with
-// Huffman-only output that Python's zlib inflates with a 1 KiB window.
+// an offer limiting our window to 10 bits, which our server keeps to and
+// Python's zlib inflates with a 1 KiB window.
 func TestDeflatePythonClient(t *testing.T) {
 	py := requirePython(t)
 	srv := startDeflateEcho(t, &lws.Compression{})
@@ -152,7 +152,7 @@ func TestDeflatePythonClient(t *testing.T) {
 	checkDeflateReport(t, "python websockets", out, len(deflateSizes), "permessage-deflate; server_no_context_takeover")
 
 	small := []string{"0", "125", "65536", "300000"}
-	out, err = exec.Command(py, append([]string{"testdata/deflate_peer.py", "client", srv.url(), "--server-max-window-bits", "10"}, small...)...).Output()
+	out, err = exec.Command(py, append([]string{"testdata/deflate_peer.py", "client", srv.url(), "server_max_window_bits=10"}, small...)...).Output()
 	if err != nil {
 		t.Fatalf("deflate_peer.py: %v\n%s%s", err, out, stderrOf(err))
 	}
@@ -180,20 +180,18 @@ func TestDeflateNodeClient(t *testing.T) {
 
 var peerExtRE = regexp.MustCompile(`extensions (.*) \| offered (.*)`)
 
-// dialDeflateEcho runs our client (Dial, compression on) against a peer's
-// echo server on port: text and random binary messages from 0 bytes to
-// 4 MiB must come back whole.
-func dialDeflateEcho(t *testing.T, port string, comp *lws.Compression) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cc, err := lws.Dial(ctx, "ws://127.0.0.1:"+port+"/", &lws.DialOptions{Compression: comp})
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	defer cc.Close(wsproto.CloseNormal, "done")
+// echoMessage is one message our client sends through a peer's echo.
+type echoMessage struct {
+	op   wsproto.Opcode
+	data []byte
+}
+
+// deflateMessages is a TEXT (varied words, cut to size on a rune boundary)
+// and a random BINARY message of each size.
+func deflateMessages(sizes []string) []echoMessage {
+	var msgs []echoMessage
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, s := range deflateSizes {
+	for _, s := range sizes {
 		var size int
 		fmt.Sscan(s, &size)
 		text := make([]byte, 0, size+8)
@@ -209,24 +207,45 @@ func dialDeflateEcho(t *testing.T, port string, comp *lws.Compression) {
 		}
 		bin := make([]byte, size)
 		crand.Read(bin)
-		for _, m := range []struct {
-			op   wsproto.Opcode
-			data []byte
-		}{{wsproto.OpText, text}, {wsproto.OpBinary, bin}} {
-			if err := cc.WriteMessage(ctx, m.op, m.data); err != nil {
-				t.Fatalf("%d bytes: write: %v", size, err)
-			}
-			op, got, err := cc.ReadMessage(ctx)
-			if err != nil || op != m.op || !bytes.Equal(got, m.data) {
-				t.Fatalf("%d-byte %v message: echo %v, %d bytes, %v", size, m.op, op, len(got), err)
-			}
+		msgs = append(msgs, echoMessage{wsproto.OpText, text}, echoMessage{wsproto.OpBinary, bin})
+	}
+	return msgs
+}
+
+// dialDeflateEcho runs our client (Dial, compression on) against a peer's
+// echo server on port: text and random binary messages from 0 bytes to
+// 4 MiB must come back whole.
+func dialDeflateEcho(t *testing.T, port string, comp *lws.Compression) {
+	t.Helper()
+	dialEcho(t, "ws://127.0.0.1:"+port+"/", comp, deflateMessages(deflateSizes))
+}
+
+// dialEcho sends msgs one at a time through an echo server with our client
+// and checks each comes back whole, with its type.
+func dialEcho(t *testing.T, url string, comp *lws.Compression, msgs []echoMessage) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cc, err := lws.Dial(ctx, url, &lws.DialOptions{Compression: comp})
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer cc.Close(wsproto.CloseNormal, "done")
+	for i, m := range msgs {
+		if err := cc.WriteMessage(ctx, m.op, m.data); err != nil {
+			t.Fatalf("message %d, %d bytes: write: %v", i, len(m.data), err)
+		}
+		op, got, err := cc.ReadMessage(ctx)
+		if err != nil || op != m.op || !bytes.Equal(got, m.data) {
+			t.Fatalf("message %d, %d-byte %v: echo %v, %d bytes, %v", i, len(m.data), m.op, op, len(got), err)
 		}
 	}
 }
 
 // TestDeflateOurClientPythonServer: our client against Python's websockets
-// server with its default compression (which limits its own window to 12
-// bits and answers our client_no_context_takeover).
+// server with its default compression, which limits both windows to 12
+// bits (ours, since our offer has client_max_window_bits) and answers our
+// client_no_context_takeover.
 func TestDeflateOurClientPythonServer(t *testing.T) {
 	py := requirePython(t)
 	srv := start(t, py, "testdata/deflate_peer.py", "server")
@@ -238,7 +257,8 @@ func TestDeflateOurClientPythonServer(t *testing.T) {
 		t.Fatalf("python server printed no extension line:\n%s", srv.Output())
 	}
 	m := peerExtRE.FindStringSubmatch(srv.Output())
-	if !strings.HasPrefix(m[1], "permessage-deflate") || m[2] != "permessage-deflate; client_no_context_takeover" {
+	if m[1] != "permessage-deflate; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12" ||
+		m[2] != "permessage-deflate; client_no_context_takeover; client_max_window_bits" {
 		t.Fatalf("we offered %q, python answered %q", m[2], m[1])
 	}
 	t.Logf("we offered %q, python answered %q", m[2], m[1])
@@ -258,7 +278,7 @@ func TestDeflateOurClientNodeServer(t *testing.T) {
 		t.Fatalf("node server printed no extension line:\n%s", srv.Output())
 	}
 	m := peerExtRE.FindStringSubmatch(srv.Output())
-	if !strings.HasPrefix(m[1], "permessage-deflate") || m[2] != "permessage-deflate" {
+	if m[1] != "permessage-deflate" || m[2] != "permessage-deflate; client_max_window_bits" {
 		t.Fatalf("we offered %q, node answered %q", m[2], m[1])
 	}
 	t.Logf("we offered %q, node answered %q", m[2], m[1])

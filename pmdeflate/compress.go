@@ -54,13 +54,25 @@ type Compressor struct {
 	level    int
 	takeover bool
 	d        *deflater // nil between messages without takeover
+
+	// window, when not 0, is the LZ77 window the peer allows (below 32
+	// KiB): the flate state restarts every window bytes of a message.
+	window int
+	run    int // bytes of the message compressed since the last restart
 }
 
 // NewCompressor returns a compressor for the direction d at level (a
 // compress/flate level from 1 to 9, or flate.HuffmanOnly; 0 means
-// DefaultLevel). When d limits the window below 15 bits the level becomes
-// flate.HuffmanOnly, whose output has no back-references, so that every
-// window size is honoured.
+// DefaultLevel).
+//
+// compress/flate always uses a 32 KiB window. When d limits the window
+// below 15 bits, the compressor works at level 1 (flate.BestSpeed) and
+// restarts its flate state, after a sync flush, every 2^MaxWindowBits
+// bytes of a message, so no back-reference reaches further back than the
+// window allows; it keeps nothing between messages then, whatever d says
+// about context takeover. At flate.HuffmanOnly, whose output has no
+// back-references, any window is honoured as it is, and the compressor is
+// pooled with or without context takeover, the output being the same.
 func NewCompressor(d Direction, level int) (*Compressor, error) {
 	if level == 0 {
 		level = DefaultLevel
@@ -68,10 +80,11 @@ func NewCompressor(d Direction, level int) (*Compressor, error) {
 	if err := CheckLevel(level); err != nil {
 		return nil, err
 	}
-	if d.MaxWindowBits != 0 && d.MaxWindowBits < MaxWindowBits {
-		level = flate.HuffmanOnly
+	c := &Compressor{level: level, takeover: !d.NoContextTakeover && level != flate.HuffmanOnly}
+	if d.MaxWindowBits != 0 && d.MaxWindowBits < MaxWindowBits && level != flate.HuffmanOnly {
+		c.level, c.takeover, c.window = flate.BestSpeed, false, 1<<d.MaxWindowBits
 	}
-	return &Compressor{level: level, takeover: !d.NoContextTakeover}, nil
+	return c, nil
 }
 
 // CheckLevel reports whether level is one a Compressor accepts: 0
@@ -103,7 +116,7 @@ func (c *Compressor) Append(dst, p []byte, final bool) ([]byte, error) {
 	}
 	d := c.d
 	d.sink.buf = dst
-	_, err := d.w.Write(p)
+	err := c.write(p)
 	if err == nil {
 		err = d.w.Flush()
 	}
@@ -124,6 +137,33 @@ func (c *Compressor) Append(dst, p []byte, final bool) ([]byte, error) {
 	return out, nil
 }
 
+// write feeds p to the flate state; with a window limit it restarts the
+// state, after a sync flush, each time window bytes have gone in since the
+// last restart.
+func (c *Compressor) write(p []byte) error {
+	w := c.d.w
+	if c.window == 0 {
+		_, err := w.Write(p)
+		return err
+	}
+	for len(p) > 0 {
+		if c.run == c.window {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			w.Reset(&c.d.sink)
+			c.run = 0
+		}
+		n := min(len(p), c.window-c.run)
+		if _, err := w.Write(p[:n]); err != nil {
+			return err
+		}
+		c.run += n
+		p = p[n:]
+	}
+	return nil
+}
+
 // Close gives the flate state back to the pool. A Compressor may be used
 // again after Close; with context takeover it then starts from an empty
 // window.
@@ -132,4 +172,5 @@ func (c *Compressor) Close() {
 		putDeflater(c.level, c.d)
 		c.d = nil
 	}
+	c.run = 0
 }

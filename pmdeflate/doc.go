@@ -15,9 +15,10 @@
 //     repeated parameter, a bad value, a window it cannot keep to) and
 //     answers the first it can with the exact response RFC 7692 section 7
 //     asks for.
-//   - [ClientConfig.Offer] builds a client's offer and [ClientConfig.Accept]
-//     checks the server's answer against it; a response the RFC says must
-//     fail the connection is an error.
+//   - [ClientConfig.Offer] builds a client's offer, which always carries
+//     client_max_window_bits, and [ClientConfig.Accept] checks the server's
+//     answer against it: every valid answer is accepted, and a response the
+//     RFC says must fail the connection is an error.
 //
 // The agreed [Params] say, per direction ([Params.Server], [Params.Client]),
 // whether the sender keeps its LZ77 window between messages (context
@@ -26,10 +27,15 @@
 // Windows: compress/flate always compresses with a 32 KiB window. When a
 // peer limits our window below 15 bits (server_max_window_bits for a server,
 // client_max_window_bits for a client), a [Compressor] for that direction
-// falls back to Huffman-only coding, which makes no back-references and so
-// is valid for every window size; a server prefers any other offer of the
-// same header that it can honour with full compression. Inflating works for
-// every window size from 8 to 15 bits.
+// works at level 1 and restarts its flate state after every 2^bits bytes of
+// a message, so no back-reference reaches past the window (a JSON feed
+// under a 12-bit window still compresses to about 14%, where Huffman-only
+// coding would give 53%); it keeps no context between messages then. A
+// server prefers any other offer of the same header that it can honour
+// with its whole window. Inflating works for every window size from 8 to
+// 15 bits. Either side may ask the peer for a
+// smaller window ([ClientConfig.ServerMaxWindowBits],
+// [ServerConfig.ClientMaxWindowBits]) to keep less of its history.
 //
 // Memory (measured by TestMemoryPerConnection, amd64, Go 1.26):
 //
@@ -37,8 +43,9 @@
 //     messages: its flate.Writer comes from a pool (per level) for the
 //     duration of one message. With context takeover it keeps its own
 //     flate.Writer: about 1.2 MB at level 1 (BestSpeed), 0.8 MB at levels
-//     2-9, 0.7 MB Huffman-only. That is why lws answers
-//     server_no_context_takeover unless asked for takeover.
+//     2-9. That is why lws answers server_no_context_takeover unless asked
+//     for takeover. Huffman-only output has no back-references, so at that
+//     level the compressor is pooled even with context takeover.
 //   - A [Decompressor] borrows a pooled flate reader (about 40 KB) for one
 //     message. With the peer's context takeover it keeps the last window of
 //     inflated bytes (up to twice the window, 64 KiB for 15 bits, grown only

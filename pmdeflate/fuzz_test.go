@@ -39,7 +39,7 @@ func FuzzNegotiate(f *testing.F) {
 				t.Fatalf("%q parsed as %+v, printed %q, reparsed %+v (%v)", in, exts, printed, again, err)
 			}
 		}
-		for _, cfg := range []ServerConfig{{}, {ServerContextTakeover: true, ClientNoContextTakeover: true}} {
+		for _, cfg := range []ServerConfig{{}, {ServerContextTakeover: true, ClientNoContextTakeover: true}, {ClientMaxWindowBits: 10}} {
 			resp, ok, nerr := Negotiate(values, cfg)
 			if (nerr != nil) != (err != nil) {
 				t.Fatalf("Negotiate error %v, parser error %v", nerr, err)
@@ -71,8 +71,9 @@ func FuzzNegotiate(f *testing.F) {
 				}
 				if o.ServerNoContextTakeover && !resp.ServerNoContextTakeover ||
 					o.ServerMaxWindowBits != resp.ServerMaxWindowBits ||
-					o.ClientMaxWindowBits <= 0 && resp.ClientMaxWindowBits != 0 ||
-					o.ClientMaxWindowBits > 0 && resp.ClientMaxWindowBits > o.ClientMaxWindowBits {
+					o.ClientMaxWindowBits == 0 && resp.ClientMaxWindowBits != 0 ||
+					o.ClientMaxWindowBits > 0 && resp.ClientMaxWindowBits > o.ClientMaxWindowBits ||
+					cfg.ClientMaxWindowBits > 0 && o.ClientMaxWindowBits != 0 && resp.ClientMaxWindowBits > cfg.ClientMaxWindowBits {
 					continue
 				}
 				found = true
@@ -81,10 +82,15 @@ func FuzzNegotiate(f *testing.F) {
 				t.Fatalf("answer %q matches no valid offer of %q", resp, in)
 			}
 		}
-		for _, cc := range []ClientConfig{{}, {ClientContextTakeover: true, ServerNoContextTakeover: true}} {
+		for _, cc := range []ClientConfig{{}, {ClientContextTakeover: true, ServerNoContextTakeover: true}, {ServerMaxWindowBits: 10}} {
 			p, ok, err := cc.Accept(values)
-			if err == nil && ok && (p.ClientMaxWindowBits != 0 || cc.ServerNoContextTakeover && !p.ServerNoContextTakeover) {
-				t.Fatalf("client accepted %q as %+v", in, p)
+			if err != nil || !ok {
+				continue
+			}
+			if cc.ServerNoContextTakeover && !p.ServerNoContextTakeover ||
+				cc.ServerMaxWindowBits != 0 && (p.ServerMaxWindowBits == 0 || p.ServerMaxWindowBits > cc.ServerMaxWindowBits) ||
+				!cc.ClientContextTakeover && !p.ClientNoContextTakeover {
+				t.Fatalf("client %+v accepted %q as %+v", cc, in, p)
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package pmdeflate
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -142,6 +143,15 @@ func parseParams(ps []Param, offer bool) (Params, string) {
 		}
 	}
 	return p, ""
+}
+
+// CheckWindowBits reports whether bits is a window limit a configuration
+// accepts: 0 (none) or 8 to 15.
+func CheckWindowBits(bits int) error {
+	if bits == 0 || bits >= MinWindowBits && bits <= MaxWindowBits {
+		return nil
+	}
+	return fmt.Errorf("pmdeflate: window of %d bits: want %d to %d, or 0 for no limit", bits, MinWindowBits, MaxWindowBits)
 }
 
 // parseWindowBits accepts a decimal 8..15 without leading zeros.

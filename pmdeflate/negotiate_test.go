@@ -80,7 +80,7 @@ func TestNegotiate(t *testing.T) {
 		{"all four", "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15; client_max_window_bits=8", takeover,
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15; client_max_window_bits=8"},
 		{"parameter names are case-insensitive", "Permessage-Deflate; Server_No_Context_Takeover", takeover, "permessage-deflate; server_no_context_takeover"},
-		{"small server window falls back to Huffman only", "permessage-deflate; server_max_window_bits=10", takeover, "permessage-deflate; server_max_window_bits=10"},
+		{"a small server window is honoured", "permessage-deflate; server_max_window_bits=10", takeover, "permessage-deflate; server_max_window_bits=10"},
 		{"small server window loses to a later full offer", "permessage-deflate; server_max_window_bits=10, permessage-deflate; client_max_window_bits", takeover, "permessage-deflate"},
 		{"first honourable offer wins", "permessage-deflate; server_max_window_bits=7, permessage-deflate; client_no_context_takeover, permessage-deflate", takeover, "permessage-deflate; client_no_context_takeover"},
 		{"across header lines", "x-webkit-deflate-frame\npermessage-deflate; server_no_context_takeover", takeover, "permessage-deflate; server_no_context_takeover"},
@@ -98,6 +98,18 @@ func TestNegotiate(t *testing.T) {
 		{"leading zero", "permessage-deflate; server_max_window_bits=010", takeover, ""},
 		{"sign", "permessage-deflate; client_max_window_bits=+9", takeover, ""},
 		{"decline then accept", "permessage-deflate; foo=1, permessage-deflate; client_max_window_bits=12", takeover, "permessage-deflate; client_max_window_bits=12"},
+
+		// A server limiting the client's window (section 7.1.2.2).
+		{"limit answers a bare client_max_window_bits", "permessage-deflate; client_max_window_bits", ServerConfig{ClientMaxWindowBits: 10},
+			"permessage-deflate; server_no_context_takeover; client_max_window_bits=10"},
+		{"limit lowers a larger hint", "permessage-deflate; client_max_window_bits=12", ServerConfig{ClientMaxWindowBits: 10},
+			"permessage-deflate; server_no_context_takeover; client_max_window_bits=10"},
+		{"a smaller hint stays", "permessage-deflate; client_max_window_bits=9", ServerConfig{ClientMaxWindowBits: 10},
+			"permessage-deflate; server_no_context_takeover; client_max_window_bits=9"},
+		{"no limit without the client's parameter", "permessage-deflate", ServerConfig{ClientMaxWindowBits: 10},
+			"permessage-deflate; server_no_context_takeover"},
+		{"our client's offer", "permessage-deflate; client_no_context_takeover; client_max_window_bits", ServerConfig{ServerContextTakeover: true},
+			"permessage-deflate; client_no_context_takeover"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var values []string
@@ -142,8 +154,8 @@ func TestServerDirections(t *testing.T) {
 		t.Errorf("client direction %+v", got)
 	}
 	c, _ := NewCompressor(p.Server(), 6)
-	if c.Level() != -2 {
-		t.Errorf("a 9-bit server window compresses at level %d, want Huffman only", c.Level())
+	if c.Level() != 1 || c.window != 512 {
+		t.Errorf("a 9-bit server window compresses at level %d restarting every %d bytes, want level 1 and 512", c.Level(), c.window)
 	}
 	p, _, _ = Negotiate([]string{"permessage-deflate; client_max_window_bits"}, ServerConfig{})
 	if got := p.Server(); got != (Direction{NoContextTakeover: true, MaxWindowBits: 15}) {
@@ -152,11 +164,18 @@ func TestServerDirections(t *testing.T) {
 }
 
 func TestClientOfferAndAccept(t *testing.T) {
-	if got := (ClientConfig{}).Offer().String(); got != "permessage-deflate; client_no_context_takeover" {
-		t.Errorf("default offer %q", got)
-	}
-	if got := (ClientConfig{ClientContextTakeover: true, ServerNoContextTakeover: true}).Offer().String(); got != "permessage-deflate; server_no_context_takeover" {
-		t.Errorf("offer %q", got)
+	for _, tc := range []struct {
+		cfg  ClientConfig
+		want string
+	}{
+		{ClientConfig{}, "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+		{ClientConfig{ClientContextTakeover: true}, "permessage-deflate; client_max_window_bits"},
+		{ClientConfig{ClientContextTakeover: true, ServerNoContextTakeover: true}, "permessage-deflate; server_no_context_takeover; client_max_window_bits"},
+		{ClientConfig{ServerMaxWindowBits: 10}, "permessage-deflate; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits"},
+	} {
+		if got := tc.cfg.Offer().String(); got != tc.want {
+			t.Errorf("%+v offers %q, want %q", tc.cfg, got, tc.want)
+		}
 	}
 	for _, tc := range []struct {
 		cfg  ClientConfig
@@ -171,7 +190,11 @@ func TestClientOfferAndAccept(t *testing.T) {
 		{ClientConfig{ClientContextTakeover: true}, "permessage-deflate; server_max_window_bits=8", "permessage-deflate; server_max_window_bits=8"},
 		{ClientConfig{ServerNoContextTakeover: true}, "permessage-deflate; server_no_context_takeover", "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
 		{ClientConfig{ServerNoContextTakeover: true}, "permessage-deflate", "error: not answered"},
-		{ClientConfig{}, "permessage-deflate; client_max_window_bits=10", "error: not offered"},
+		{ClientConfig{}, "permessage-deflate; client_max_window_bits=10", "permessage-deflate; client_no_context_takeover; client_max_window_bits=10"},
+		{ClientConfig{ServerMaxWindowBits: 10}, "permessage-deflate; server_max_window_bits=9", "permessage-deflate; client_no_context_takeover; server_max_window_bits=9"},
+		{ClientConfig{ServerMaxWindowBits: 10}, "permessage-deflate; server_max_window_bits=11", "error: answers an offer of 10"},
+		{ClientConfig{ServerMaxWindowBits: 10}, "permessage-deflate", "error: server_max_window_bits was offered but not answered"},
+		{ClientConfig{}, "permessage-deflate; client_max_window_bits", "error: needs a value"},
 		{ClientConfig{}, "permessage-deflate; server_max_window_bits", "error: needs a value"},
 		{ClientConfig{}, "permessage-deflate; server_max_window_bits=16", "error: bad value"},
 		{ClientConfig{}, "permessage-deflate; server_no_context_takeover; server_no_context_takeover", "error: repeated"},
@@ -206,8 +229,10 @@ func TestClientOfferAndAccept(t *testing.T) {
 // TestServerAnswersOurClient: every answer the server gives to the
 // client's offer is accepted by the client, with the same parameters.
 func TestServerAnswersOurClient(t *testing.T) {
-	for _, cc := range []ClientConfig{{}, {ClientContextTakeover: true}, {ServerNoContextTakeover: true}, {true, true}} {
-		for _, sc := range []ServerConfig{{}, {ServerContextTakeover: true}, {ClientNoContextTakeover: true}, {true, true}} {
+	for _, cc := range []ClientConfig{{}, {ClientContextTakeover: true}, {ServerNoContextTakeover: true},
+		{ClientContextTakeover: true, ServerNoContextTakeover: true}, {ServerMaxWindowBits: 9}} {
+		for _, sc := range []ServerConfig{{}, {ServerContextTakeover: true}, {ClientNoContextTakeover: true},
+			{ServerContextTakeover: true, ClientNoContextTakeover: true}, {ClientMaxWindowBits: 11}} {
 			resp, ok, err := Negotiate([]string{cc.Offer().String()}, sc)
 			if err != nil || !ok {
 				t.Fatalf("server %+v declined offer %q: %v", sc, cc.Offer(), err)

@@ -17,6 +17,12 @@ type ServerConfig struct {
 	// compress every message from an empty window, so the server keeps no
 	// window of inflated data per connection.
 	ClientNoContextTakeover bool
+	// ClientMaxWindowBits, from 8 to 15, answers client_max_window_bits
+	// with at most that window to clients that offer the parameter, so the
+	// server keeps at most twice that window of their inflated data
+	// between messages. A client that does not offer it may use 15 bits
+	// (RFC 7692 section 7.1.2.2), and is accepted. 0 sets no limit.
+	ClientMaxWindowBits int
 }
 
 // Negotiate chooses the permessage-deflate offer to accept from a client's
@@ -24,9 +30,9 @@ type ServerConfig struct {
 // tried in the client's order of preference; an offer is declined when it
 // has an unknown or repeated parameter, a parameter with a missing or
 // unexpected value, or a window value outside 8..15. An offer limiting the
-// server's window below 15 bits is honoured by Huffman-only compression,
-// and only when no other offer of the header can be taken with full
-// compression. Other extensions are ignored (lws implements no other).
+// server's window below 15 bits is honoured (see [NewCompressor]), but
+// only when no other offer of the header can be taken with the whole
+// window. Other extensions are ignored (lws implements no other).
 //
 // ok reports whether an offer was accepted; resp is then both the agreed
 // parameters and, through [Params.AppendHeader], the exact response
@@ -60,12 +66,18 @@ func Negotiate(values []string, cfg ServerConfig) (resp Params, ok bool, err err
 			// same or a smaller value (section 7.1.2.1); we answer the same.
 			ServerMaxWindowBits: offer.ServerMaxWindowBits,
 		}
-		// A client_max_window_bits value is echoed, which binds the
-		// client to it and sizes our window for it; without a value it is
-		// left out: the client may use 15 bits, and any window inflates
-		// (section 7.1.2.2).
-		if offer.ClientMaxWindowBits > 0 {
+		// A client_max_window_bits value is echoed, or lowered to our
+		// limit, which binds the client to it and sizes our window for it
+		// (section 7.1.2.2). Without a value it is answered with our
+		// limit, or left out: the client may then use 15 bits, and any
+		// window inflates.
+		switch lim := cfg.ClientMaxWindowBits; {
+		case offer.ClientMaxWindowBits > 0 && lim > 0:
+			r.ClientMaxWindowBits = min(offer.ClientMaxWindowBits, lim)
+		case offer.ClientMaxWindowBits > 0:
 			r.ClientMaxWindowBits = offer.ClientMaxWindowBits
+		case offer.ClientMaxWindowBits == NoValue && lim > 0:
+			r.ClientMaxWindowBits = lim
 		}
 		if r.ServerMaxWindowBits != 0 && r.ServerMaxWindowBits < MaxWindowBits {
 			if !haveFallback {

@@ -1,6 +1,9 @@
 package wsproto
 
-import "strconv"
+import (
+	"math"
+	"strconv"
+)
 
 // Role is the side of the connection a Parser reads for.
 type Role uint8
@@ -35,8 +38,14 @@ type ParserConfig struct {
 	// A frame header that would take the message over the cap fails with
 	// 1009 before any of its payload is delivered. 0 means no limit.
 	MaxMessageSize int64
-	// MaxFragments caps the number of frames of one data message (1 forbids
-	// fragmentation). Exceeding it fails with 1009. 0 means no limit.
+	// MaxFragments bounds fragment floods without limiting how finely a
+	// legal message may be split: the frames of one data message may
+	// number at most its payload bytes (as announced by its frames so far)
+	// plus MaxFragments. A message whose frames all carry payload
+	// therefore always passes, however small they are (MaxMessageSize caps
+	// its size); what fails, with 1009, is a run of empty frames that
+	// keeps a message open without bringing it closer to its end. 0 means
+	// no limit.
 	MaxFragments int
 	// AllowRSV1 accepts the RSV1 bit on the first frame of a data message,
 	// which permessage-deflate (RFC 7692) uses to mark the message
@@ -142,8 +151,8 @@ type Parser struct {
 	compressed   bool
 	checkUTF8    bool
 	msgOpcode    Opcode
-	msgSize      int64 // sum of announced frame lengths
-	fragments    int   // frames so far
+	msgSize      int64 // sum of announced frame lengths (saturating)
+	fragments    int64 // frames so far
 	utf8         UTF8Validator
 }
 
@@ -183,8 +192,8 @@ func (p *Parser) InMessage() bool { return p.inMessage }
 // length with its top bit set, or a bad close payload code; 1007 for text
 // that is not UTF-8 (unless Compressed; reported as soon as invalid is
 // certain, or at MessageEnd if a sequence is unfinished) and for a close
-// reason that is not UTF-8; 1009 for a message over MaxMessageSize or
-// MaxFragments. After an error the Parser stays failed: every later call
+// reason that is not UTF-8; 1009 for a message over MaxMessageSize, or
+// with more frames than MaxFragments allows for its payload. After an error the Parser stays failed: every later call
 // returns the same error and consumes nothing. On error, n counts the bytes
 // examined before the failure and has no other use.
 func (p *Parser) Next(b []byte) (ev Event, n int, err error) {
@@ -332,15 +341,17 @@ func (p *Parser) startFrame(h *Header) *ProtocolError {
 		p.fragments = 0
 		p.utf8.Reset()
 	}
-	p.fragments++
-	if p.cfg.MaxFragments > 0 && p.fragments > p.cfg.MaxFragments {
-		return tooBigErr("message has more fragments than allowed")
+	if limit := p.cfg.MaxMessageSize; limit > 0 && h.Length > limit-p.msgSize {
+		return tooBigErr("message larger than allowed")
 	}
-	if limit := p.cfg.MaxMessageSize; limit > 0 {
-		if h.Length > limit-p.msgSize {
-			return tooBigErr("message larger than allowed")
-		}
+	if h.Length > math.MaxInt64-p.msgSize {
+		p.msgSize = math.MaxInt64 // only without a size limit
+	} else {
 		p.msgSize += h.Length
+	}
+	p.fragments++
+	if extra := int64(p.cfg.MaxFragments); extra > 0 && p.fragments-extra > p.msgSize {
+		return tooBigErr("message has more frames than its payload allows (empty fragments)")
 	}
 	p.state = stateData
 	return nil

@@ -227,8 +227,12 @@ var conformanceCases = []conformanceCase{
 	{name: "size exactly at limit", cfg: ParserConfig{MaxMessageSize: 5},
 		frames: []string{"0102 4865", "8903 000000", "8003 6c6c6f", "8205 0102030405"},
 		want:   []string{`ping "\x00\x00\x00"`, `text "Hello"`, `binary "\x01\x02\x03\x04\x05"`}},
-	{name: "fragments exactly at limit", cfg: ParserConfig{MaxFragments: 2},
-		frames: []string{"0101 61", "8900", "8001 62", "0100", "8000"}, want: []string{`ping ""`, `text "ab"`, `text ""`}},
+	{name: "empty fragments exactly at limit", cfg: ParserConfig{MaxFragments: 3},
+		frames: []string{"0101 61", "8900", "8001 62", "0100", "0000", "8000"}, want: []string{`ping ""`, `text "ab"`, `text ""`}},
+	{name: "one-byte fragments pass the smallest fragment limit", cfg: ParserConfig{MaxFragments: 1},
+		frames: []string{"0101 61", "0001 62", "8900", "0001 63", "8001 64"}, want: []string{`ping ""`, `text "abcd"`}},
+	{name: "payload pays for empty fragments", cfg: ParserConfig{MaxFragments: 1},
+		frames: []string{"0203 616263", "0000", "0000", "8000"}, want: []string{`binary "abc"`}},
 
 	// Reserved opcodes and bits: 1002.
 	{name: "reserved opcode 3", frames: []string{"8300"}, err: 1002},
@@ -279,9 +283,9 @@ var conformanceCases = []conformanceCase{
 	{name: "huge announced length", cfg: ParserConfig{MaxMessageSize: 1 << 20}, frames: []string{"827f0000010000000000"}, err: 1009},
 	{name: "fragments over size limit", cfg: ParserConfig{MaxMessageSize: 10},
 		frames: []string{"0206 000000000000", "8900", "8005 0000000000"}, want: []string{`ping ""`}, err: 1009},
-	{name: "too many fragments", cfg: ParserConfig{MaxFragments: 2}, frames: []string{"0101 61", "0001 62", "8001 63"}, err: 1009},
-	{name: "one fragment allowed", cfg: ParserConfig{MaxFragments: 1}, frames: []string{"8101 61", "0101 62", "8001 63"},
-		want: []string{`text "a"`}, err: 1009},
+	{name: "empty fragments over limit", cfg: ParserConfig{MaxFragments: 3}, frames: []string{"0100", "0000", "0000", "8000"}, err: 1009},
+	{name: "empty fragments once the payload is spent", cfg: ParserConfig{MaxFragments: 1},
+		frames: []string{"8101 61", "0101 62", "0000", "8000"}, want: []string{`text "a"`}, err: 1009},
 
 	// Close payload.
 	{name: "close with one byte", frames: []string{"8801 03"}, err: 1002},

@@ -3,7 +3,8 @@
 // "rx <len> '<text>'", exiting when that connection closes, and keeps one
 // lws-mirror-protocol connection that sends a random circle
 // "c #RRGGBB x y r;" on each writeable until its random lifetime of sends
-// runs out, then closes and reopens it. See ../../../shared/TEST-APPS.md.
+// runs out, then closes and reopens it. Options and wire behaviour:
+// docs/test-apps.md.
 //
 // Both connections are client connections of one service loop
 // (lws.Service.Connect), driven by callbacks as in the C original.
@@ -59,7 +60,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.noMirror, "n", false, "same as --nomirror")
 	mask := testapp.LogMaskFlag(fs)
 	fs.Usage = testapp.Usage(fs, "<server address or ws:// URL> [--port p] [--ssl [-k]] [-d mask] [-l] [-n]")
-	pos, err := testapp.ParseInterspersed(fs, args)
+	pos, err := testapp.ParseFlags(fs, args)
 	if err != nil {
 		return o, err
 	}

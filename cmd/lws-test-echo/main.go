@@ -2,7 +2,10 @@
 // default) that echoes every message back with its type, on the protocol
 // "default", or with -c a client that sends "hello from lws-test-echo
 // client pid P index I\n" every -r milliseconds and prints what comes
-// back. See ../../../shared/TEST-APPS.md.
+// back. Both negotiate permessage-deflate by default, with context
+// takeover allowed both ways (--no-context-takeover keeps none,
+// --no-deflate turns it off), and accept every parameter RFC 7692 allows.
+// Options and wire behaviour: docs/test-apps.md.
 //
 // Unlike the 2013 app, which capped echoes at 1400 bytes, the server
 // echoes messages of any size up to --max-size, and keeps memory bounded:
@@ -40,6 +43,9 @@ type options struct {
 	maxSize  int64
 	logMask  uint
 	daemon   *testapp.Daemon // server: -D and its lock and log files
+
+	noDeflate  bool // do not negotiate permessage-deflate
+	noTakeover bool // permessage-deflate without context takeover either way
 }
 
 // parseFlags is all the flag handling, kept in one place so that options
@@ -60,10 +66,12 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(rateMs, "r", 250, "same as --ratems")
 	fs.IntVar(&o.count, "n", 0, "client: exit after `count` messages came back (0: run until interrupted)")
 	fs.Int64Var(&o.maxSize, "max-size", 16<<20, "server: largest message echoed, in `bytes` (1009 beyond)")
+	fs.BoolVar(&o.noDeflate, "no-deflate", false, "do not negotiate permessage-deflate (on by default, with context takeover)")
+	fs.BoolVar(&o.noTakeover, "no-context-takeover", false, "permessage-deflate without context takeover in either direction")
 	mask := testapp.LogMaskFlag(fs)
 	o.daemon = testapp.DaemonFlags(fs, "lws-test-echo", ".lwstecho-lock")
-	fs.Usage = testapp.Usage(fs, "[-p port] [-i address] [-s] [-c address [-r ms] [-n count]] [--max-size bytes] [-d mask] [-D [-lock-file path] [-log-file path]]")
-	pos, err := testapp.ParseInterspersed(fs, args)
+	fs.Usage = testapp.Usage(fs, "[-p port] [-i address] [-s] [-c address [-r ms] [-n count]] [--max-size bytes] [--no-deflate | --no-context-takeover] [-d mask] [-D [-lock-file path] [-log-file path]]")
+	pos, err := testapp.ParseFlags(fs, args)
 	if err != nil {
 		return o, err
 	}
@@ -81,6 +89,19 @@ func parseFlags(args []string) (options, error) {
 	o.rate = time.Duration(*rateMs) * time.Millisecond
 	o.logMask = *mask
 	return o, nil
+}
+
+// compression is the app's permessage-deflate configuration, both modes:
+// on by default with context takeover allowed both ways, so that a peer
+// may compress with any parameters RFC 7692 allows.
+func (o options) compression() *lws.Compression {
+	switch {
+	case o.noDeflate:
+		return nil
+	case o.noTakeover:
+		return &lws.Compression{PeerNoContextTakeover: true}
+	}
+	return &lws.Compression{ContextTakeover: true}
 }
 
 func main() {
@@ -113,11 +134,12 @@ type echoState struct {
 	mode lws.WriteMode
 }
 
-func echoProtocol(maxSize int64) *lws.Protocol {
+func echoProtocol(maxSize int64, comp *lws.Compression) *lws.Protocol {
 	return &lws.Protocol{
 		Name:           protocolName,
 		Reassemble:     true,
 		MaxMessageSize: maxSize,
+		Compression:    comp,
 		OnReceive: func(c *lws.Conn, msg []byte) {
 			mode := lws.WriteText
 			if c.IsBinary() {
@@ -165,7 +187,7 @@ func runServer(o options) int {
 	svc, err := lws.New(lws.Config{
 		Addr:      host + ":" + strconv.Itoa(o.port),
 		TLS:       tlsConfig,
-		Protocols: []*lws.Protocol{echoProtocol(o.maxSize)},
+		Protocols: []*lws.Protocol{echoProtocol(o.maxSize, o.compression())},
 		Limits:    lws.Limits{MaxMessageSize: o.maxSize},
 	})
 	if err != nil {
@@ -209,10 +231,14 @@ func runClient(o options) int {
 		}
 	}
 	proto := &lws.Protocol{
-		Name:       protocolName,
-		Reassemble: true,
+		Name:        protocolName,
+		Reassemble:  true,
+		Compression: o.compression(),
 		OnEstablished: func(c *lws.Conn) {
 			fmt.Printf("Client connected to %v\n", c.RemoteAddr())
+			if params, ok := c.Deflate(); ok {
+				fmt.Printf("Client negotiated %s\n", params)
+			}
 			c.SetTimer(time.Millisecond)
 		},
 		OnTimer: func(c *lws.Conn) {

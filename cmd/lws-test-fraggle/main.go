@@ -1,6 +1,6 @@
 // Command lws-test-fraggle is libwebsockets' fragmentation test app in Go
-// (libwebsockets-test-fraggle), protocol "fraggle-protocol". See
-// ../../../shared/TEST-APPS.md.
+// (libwebsockets-test-fraggle), protocol "fraggle-protocol". Options and
+// wire behaviour: docs/test-apps.md.
 //
 // As a server (the default) it sends every connection, over and over, one
 // message of 1 to 1024 frames (the first BINARY, the rest CONTINUATION, all
@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -38,28 +37,50 @@ const (
 	maxFrameSize = 8000
 )
 
-func main() {
-	fs := flag.NewFlagSet("lws-test-fraggle", flag.ExitOnError)
-	port := fs.Int("p", lws.DefaultPort, "TCP `port` to listen on, or of the server with -c")
-	fs.IntVar(port, "port", lws.DefaultPort, "same as -p")
+type options struct {
+	port    int
+	client  string // -c: the server address or ws:// URL
+	rxBuf   int
+	count   int
+	logMask uint
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("lws-test-fraggle", flag.ContinueOnError)
+	fs.IntVar(&o.port, "p", lws.DefaultPort, "TCP `port` to listen on, or of the server with -c")
+	fs.IntVar(&o.port, "port", lws.DefaultPort, "same as -p")
 	client := fs.Bool("c", false, "run as a client of the address given as argument")
 	fs.BoolVar(client, "client", false, "same as -c")
-	rxBuf := fs.Int("b", lws.DefaultRxBufferSize, "rx buffer `size`: the most bytes per receive callback")
-	fs.IntVar(rxBuf, "rx-buffer-size", lws.DefaultRxBufferSize, "same as -b")
-	count := fs.Int("n", 0, "client: close and exit after `count` messages (0: run until the server closes)")
+	fs.IntVar(&o.rxBuf, "b", lws.DefaultRxBufferSize, "rx buffer `size`: the most bytes per receive callback")
+	fs.IntVar(&o.rxBuf, "rx-buffer-size", lws.DefaultRxBufferSize, "same as -b")
+	fs.IntVar(&o.count, "n", 0, "client: close and exit after `count` messages (0: run until the server closes)")
 	mask := testapp.LogMaskFlag(fs)
 	fs.Usage = testapp.Usage(fs, "[-p port] [-b rxbuf] [-d mask] [-c [-n count] <server address or ws:// URL>]")
-	fs.Parse(os.Args[1:])
-	testapp.ApplyLogMask(*mask)
-
-	if *client {
-		if fs.NArg() != 1 {
-			fs.Usage()
-			os.Exit(2)
-		}
-		os.Exit(runClient(fs.Arg(0), *port, *rxBuf, *count))
+	pos, err := testapp.ParseFlags(fs, args)
+	if err != nil {
+		return o, err
 	}
-	os.Exit(runServer(*port, *rxBuf))
+	o.logMask = *mask
+	switch {
+	case *client && len(pos) != 1:
+		fs.Usage()
+		return o, fmt.Errorf("-c needs exactly one server address")
+	case !*client && len(pos) > 0:
+		return o, fmt.Errorf("unexpected argument %q (a client needs -c)", pos[0])
+	case *client:
+		o.client = pos[0]
+	}
+	return o, nil
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	testapp.Start("lws-test-fraggle", o.logMask, err)
+	if o.client != "" {
+		os.Exit(runClient(o.client, o.port, o.rxBuf, o.count))
+	}
+	os.Exit(runServer(o.port, o.rxBuf))
 }
 
 // fragSender is a server connection's state: the message being sent.
@@ -214,12 +235,8 @@ func runClient(address string, port, rxBuf, count int) int {
 		fmt.Fprintln(os.Stderr, "lws-test-fraggle:", err)
 		return 1
 	}
-	info := lws.ClientInfo{Protocols: []string{protocolName}, Protocol: p}
-	if u, err := url.Parse(address); err == nil && (u.Scheme == "ws" || u.Scheme == "wss") {
-		info.URL = address
-	} else {
-		info.Address, info.Port = address, port
-	}
+	info := testapp.ClientTarget(address, port, false)
+	info.Protocols, info.Protocol = []string{protocolName}, p
 	if _, err := svc.Connect(info); err != nil {
 		fmt.Fprintln(os.Stderr, "lws-test-fraggle:", err)
 		return 1

@@ -4,8 +4,8 @@
 // -s bytes, and times the PONG that comes back; with -m it sends BINARY
 // messages to lws-mirror-protocol instead, which come back as TEXT. It
 // prints a line per reply, and on SIGINT stops sending, waits briefly for
-// the replies still on their way and prints the statistics. See
-// ../../../shared/TEST-APPS.md.
+// the replies still on their way and prints the statistics. Options and
+// wire behaviour: docs/test-apps.md.
 //
 // The mirror sends every message back as TEXT, and a conforming client
 // fails a TEXT message that is not UTF-8 (1007). So with -m the index is
@@ -70,7 +70,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.flood, "f", false, "same as --flood")
 	mask := testapp.LogMaskFlag(fs)
 	fs.Usage = testapp.Usage(fs, "<server address> [--port p] [--ssl [-k]] [-i interval] [-s size] [-n protocol] [-m] [-r clients] [-f]")
-	pos, err := testapp.ParseInterspersed(fs, args)
+	pos, err := testapp.ParseFlags(fs, args)
 	if err != nil {
 		return o, err
 	}

@@ -12,15 +12,12 @@
 // dumb-increment counter, timeouts) fire on time; the library starts no
 // poller of its own. Flags as lws-test-server (-p, -r, -c, -i, -s, -d,
 // -D); on SIGINT or SIGTERM the poll loop closes the service.
-// See ../../../shared/TEST-APPS.md.
+// Options and wire behaviour: docs/test-apps.md.
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -93,45 +90,31 @@ func (ps *pollSet) notifications() *evloop.External {
 }
 
 func main() {
-	fs := flag.NewFlagSet("lws-test-server-extpoll", flag.ExitOnError)
-	port := fs.Int("p", lws.DefaultPort, "TCP `port` to listen on")
-	fs.IntVar(port, "port", lws.DefaultPort, "same as -p")
-	root := fs.String("r", "", "serve files from `dir` instead of the built-in test page")
-	fs.StringVar(root, "resource-path", "", "same as -r")
-	closeTest := fs.Bool("c", false, "closetest: close dumb-increment connections after 50 messages")
-	iface := fs.String("i", "", "listen on this interface `address` only")
-	fs.StringVar(iface, "interface", "", "same as -i")
-	mask := testapp.LogMaskFlag(fs)
-	daemon := testapp.DaemonFlags(fs, "lws-test-server-extpoll", ".lwsts-lock")
-	tlsFlags := testapp.ServerTLSFlags(fs)
-	fs.Usage = testapp.Usage(fs, "[-p port] [-r dir] [-c] [-i address] [-s [--cert file --key file]] [-d mask] [-D [-lock-file path] [-log-file path]]")
-	fs.Parse(os.Args[1:])
-	testapp.ApplyLogMask(*mask)
-	if *root != "" {
-		*root, _ = filepath.Abs(*root) // a daemon runs in /
-	}
+	f := testapp.NewServerFlags("lws-test-server-extpoll", ".lwsts-lock", nil, "")
+	f.Parse(os.Args[1:])
+	daemon := f.Daemon
 	stopped := daemon.MaybeDaemonize()
 
-	tlsConfig, err := tlsFlags.Config()
+	tlsConfig, err := f.TLS.Config()
 	if err != nil {
 		daemon.Fatal(err)
 	}
 	ps := newPollSet()
 	svc, err := lws.New(lws.Config{
 		TLS:  tlsConfig,
-		Addr: netJoin(*iface, *port),
+		Addr: f.Addr(),
 		Protocols: []*lws.Protocol{
 			{Name: "http-only"},
-			testapp.DumbIncrement(*closeTest),
+			testapp.DumbIncrement(f.CloseTest),
 			testapp.WithDeflate(testapp.Mirror()),
 		},
-		HTTP:     testapp.HTTPHandler(*root),
+		HTTP:     testapp.HTTPHandler(f.Root),
 		External: ps.notifications(),
 	})
 	if err != nil {
 		daemon.Fatal(err)
 	}
-	logging.Noticef("lws-test-server-extpoll: serving %s://localhost:%d/ from an external poll loop", tlsFlags.Scheme(), svc.Port())
+	logging.Noticef("lws-test-server-extpoll: serving %s://localhost:%d/ from an external poll loop", f.TLS.Scheme(), svc.Port())
 	daemon.Ready()
 
 	// SIGINT or SIGTERM sets stop and wakes the poll through the library's
@@ -189,11 +172,4 @@ func pollTimeout(d time.Duration) int {
 		return -1
 	}
 	return int((d + time.Millisecond - 1) / time.Millisecond)
-}
-
-func netJoin(host string, port int) string {
-	if host == "" {
-		return ":" + strconv.Itoa(port)
-	}
-	return "[" + host + "]:" + strconv.Itoa(port)
 }

@@ -1,6 +1,7 @@
 // Command lws-test-server is libwebsockets' test server in Go: one port
 // serving the test page over HTTP and the dumb-increment-protocol and
-// lws-mirror-protocol WebSocket protocols. See ../../../shared/TEST-APPS.md.
+// lws-mirror-protocol WebSocket protocols. Options and wire behaviour:
+// docs/test-apps.md.
 //
 // Open http://localhost:7681/ in a browser: the page shows the counter and
 // a canvas whose strokes every other open copy of the page draws too. The

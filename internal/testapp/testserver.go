@@ -3,6 +3,7 @@ package testapp
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,69 @@ type TestServerOptions struct {
 	Mirror func() (p *lws.Protocol, start func(*lws.Service) error, err error)
 }
 
+// ServerFlags are the options of lws-test-server, which
+// lws-test-server-extpoll shares: -p/--port, -r/--resource-path, -c
+// (closetest), -i/--interface, the TLS flags, -d and the daemon flags.
+type ServerFlags struct {
+	fs        *flag.FlagSet
+	Port      int
+	Root      string
+	CloseTest bool
+	Iface     string
+	LogMask   *uint
+	Daemon    *Daemon
+	TLS       *ServerTLS
+}
+
+// serverSynopsis is the usage line of ServerFlags.
+const serverSynopsis = "[-p port] [-r dir] [-c] [-i address] [-s [--cert file --key file]] [-d mask] [-D [-lock-file path] [-log-file path]]"
+
+// NewServerFlags registers the test server's flags on a new flag set for
+// the app name; lockName is the default lock file name of -D. add, when
+// not nil, registers more flags, and synopsis describes them in the
+// usage line.
+func NewServerFlags(name, lockName string, add func(fs *flag.FlagSet), synopsis string) *ServerFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	f := &ServerFlags{fs: fs}
+	fs.IntVar(&f.Port, "p", lws.DefaultPort, "TCP `port` to listen on")
+	fs.IntVar(&f.Port, "port", lws.DefaultPort, "same as -p")
+	fs.StringVar(&f.Root, "r", "", "serve files from `dir` instead of the built-in test page")
+	fs.StringVar(&f.Root, "resource-path", "", "same as -r")
+	fs.BoolVar(&f.CloseTest, "c", false, "closetest: close dumb-increment connections after 50 messages")
+	fs.StringVar(&f.Iface, "i", "", "listen on this interface `address` only")
+	fs.StringVar(&f.Iface, "interface", "", "same as -i")
+	f.LogMask = LogMaskFlag(fs)
+	f.Daemon = DaemonFlags(fs, name, lockName)
+	f.TLS = ServerTLSFlags(fs)
+	if add != nil {
+		add(fs)
+	}
+	fs.Usage = Usage(fs, serverSynopsis+synopsis)
+	return f
+}
+
+// Parse parses the command line (exiting on an error, or with 0 after
+// -h), applies -d, and makes -r absolute (a daemon runs in /). The test
+// servers take no positional argument.
+func (f *ServerFlags) Parse(args []string) {
+	pos, err := ParseFlags(f.fs, args)
+	if err == nil && len(pos) > 0 {
+		err = fmt.Errorf("unexpected argument %q", pos[0])
+	}
+	Start(f.fs.Name(), *f.LogMask, err)
+	if f.Root != "" {
+		f.Root, _ = filepath.Abs(f.Root)
+	}
+}
+
+// Addr is the address to listen on.
+func (f *ServerFlags) Addr() string {
+	if f.Iface == "" {
+		return ":" + strconv.Itoa(f.Port)
+	}
+	return "[" + f.Iface + "]:" + strconv.Itoa(f.Port)
+}
+
 // RunTestServer is libwebsockets' test server, lws-test-server: one port
 // serving the test page over HTTP and the dumb-increment-protocol and
 // lws-mirror-protocol WebSocket protocols. name is the command's name;
@@ -33,26 +97,9 @@ func RunTestServer(name string, opt *TestServerOptions) {
 	if opt == nil {
 		opt = &TestServerOptions{}
 	}
-	fs := flag.NewFlagSet(name, flag.ExitOnError)
-	port := fs.Int("p", lws.DefaultPort, "TCP `port` to listen on")
-	fs.IntVar(port, "port", lws.DefaultPort, "same as -p")
-	root := fs.String("r", "", "serve files from `dir` instead of the built-in test page")
-	fs.StringVar(root, "resource-path", "", "same as -r")
-	closeTest := fs.Bool("c", false, "closetest: close dumb-increment connections after 50 messages")
-	iface := fs.String("i", "", "listen on this interface `address` only")
-	fs.StringVar(iface, "interface", "", "same as -i")
-	mask := LogMaskFlag(fs)
-	daemon := DaemonFlags(fs, name, ".lwsts-lock")
-	tlsFlags := ServerTLSFlags(fs)
-	if opt.Flags != nil {
-		opt.Flags(fs)
-	}
-	fs.Usage = Usage(fs, "[-p port] [-r dir] [-c] [-i address] [-s [--cert file --key file]] [-d mask] [-D [-lock-file path] [-log-file path]]"+opt.Synopsis)
-	fs.Parse(os.Args[1:])
-	ApplyLogMask(*mask)
-	if *root != "" {
-		*root, _ = filepath.Abs(*root) // a daemon runs in /
-	}
+	f := NewServerFlags(name, ".lwsts-lock", opt.Flags, opt.Synopsis)
+	f.Parse(os.Args[1:])
+	daemon, tlsFlags := f.Daemon, f.TLS
 	stop := daemon.MaybeDaemonize()
 
 	tlsConfig, err := tlsFlags.Config()
@@ -67,13 +114,13 @@ func RunTestServer(name string, opt *TestServerOptions) {
 	}
 	svc, err := lws.New(lws.Config{
 		TLS:  tlsConfig,
-		Addr: netJoin(*iface, *port),
+		Addr: f.Addr(),
 		Protocols: []*lws.Protocol{
 			{Name: "http-only"},
-			DumbIncrement(*closeTest),
+			DumbIncrement(f.CloseTest),
 			WithDeflate(mirror),
 		},
-		HTTP: HTTPHandler(*root),
+		HTTP: HTTPHandler(f.Root),
 	})
 	if err != nil {
 		daemon.Fatal(err)
@@ -95,11 +142,4 @@ func RunTestServer(name string, opt *TestServerOptions) {
 		daemon.Fatal(err)
 	}
 	daemon.Close()
-}
-
-func netJoin(host string, port int) string {
-	if host == "" {
-		return ":" + strconv.Itoa(port)
-	}
-	return "[" + host + "]:" + strconv.Itoa(port)
 }

@@ -4,10 +4,13 @@
 //   node deflate_peer.js client URL SIZE...
 //       send a TEXT (varied text) and a BINARY (random bytes) message of
 //       each size, check each echo; print one JSON line with the
-//       negotiated extension and the results
-//   node deflate_peer.js server
+//       server's Sec-WebSocket-Extensions answer and the results
+//   node deflate_peer.js server [OPTIONS]
 //       an echo server on 127.0.0.1, a free port; prints "listening PORT",
-//       then "extensions <negotiated>" per connection; runs until killed
+//       then "extensions <answer> | offered <request header>" per
+//       connection; runs until killed. OPTIONS, a JSON object, are ws's
+//       perMessageDeflate options ({"serverMaxWindowBits": 8, ...});
+//       without them perMessageDeflate is true
 'use strict';
 const crypto = require('crypto');
 const WebSocket = require('ws');
@@ -49,23 +52,33 @@ function client(url, sizes) {
     results.push({ size, binary, same_type: isBinary === binary, equal, got_len: isBinary ? got.length : Buffer.byteLength(got) });
     sendNext();
   });
+  let answer = '';
+  ws.on('upgrade', (res) => { answer = res.headers['sec-websocket-extensions'] || ''; });
   ws.on('close', (code) => {
     clearTimeout(timer);
-    console.log(JSON.stringify({ extension: ws.extensions, results, close_code: code }));
+    console.log(JSON.stringify({ extension: answer, results, close_code: code }));
   });
   ws.on('error', (err) => { console.log(JSON.stringify({ error: String(err), results })); process.exit(1); });
 }
 
-function server() {
-  const wss = new WebSocket.Server({ host: '127.0.0.1', port: 0, maxPayload: 0, perMessageDeflate: true });
+function server(options) {
+  const perMessageDeflate = options ? JSON.parse(options) : true;
+  const wss = new WebSocket.Server({ host: '127.0.0.1', port: 0, maxPayload: 0, perMessageDeflate });
   wss.on('listening', () => console.log('listening', wss.address().port));
+  // The answer is the response's Sec-WebSocket-Extensions (ws.extensions
+  // names the extensions only).
+  const answers = new WeakMap();
+  wss.on('headers', (headers, req) => {
+    const h = headers.find((line) => line.toLowerCase().startsWith('sec-websocket-extensions:'));
+    answers.set(req, h ? h.slice(h.indexOf(':') + 1).trim() : '');
+  });
   wss.on('connection', (ws, req) => {
-    console.log('extensions', ws.extensions, '| offered', req.headers['sec-websocket-extensions'] || '');
+    console.log('extensions', answers.get(req), '| offered', req.headers['sec-websocket-extensions'] || '');
     ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary, compress: true }));
   });
 }
 
 const [mode, url, ...sizes] = process.argv.slice(2);
 if (mode === 'client') client(url, sizes.map(Number));
-else if (mode === 'server') server();
-else { console.error('usage: deflate_peer.js client URL SIZE... | server'); process.exit(2); }
+else if (mode === 'server') server(url);
+else { console.error('usage: deflate_peer.js client URL SIZE... | server [OPTIONS]'); process.exit(2); }

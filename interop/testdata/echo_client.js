@@ -1,6 +1,7 @@
 // Node's ws (Debian's node-ws) as a client of lws-test-echo: sends a TEXT
 // and a BINARY message of each size given, checks each echo, and prints
-// one JSON line. Usage: NODE_PATH=/usr/share/nodejs node echo_client.js URL SIZE...
+// one JSON line, with the server's Sec-WebSocket-Extensions answer
+// (perMessageDeflate is on, ws's default). Usage: NODE_PATH=/usr/share/nodejs node echo_client.js URL SIZE...
 'use strict';
 const WebSocket = require('ws');
 
@@ -52,9 +53,11 @@ ws.on('message', (data, isBinary) => {
   });
   sendNext();
 });
+let extension = '';
+ws.on('upgrade', (res) => { extension = res.headers['sec-websocket-extensions'] || ''; });
 ws.on('close', (code) => {
   clearTimeout(timer);
-  console.log(JSON.stringify({ results, protocol: ws.protocol, close_code: code }));
+  console.log(JSON.stringify({ results, protocol: ws.protocol, extension, close_code: code }));
 });
 ws.on('error', (err) => {
   clearTimeout(timer);

@@ -4,6 +4,8 @@ lws-test-echo. Usage:
 
   echo_peer.py client URL SIZE...   send a TEXT and a BINARY message of each
                                     size, check each echo; print one JSON line
+                                    (with the server's extension answer);
+                                    compression is websockets' default
   echo_peer.py server               an echo server on 127.0.0.1, a free port;
                                     prints "listening PORT", runs until killed
 """
@@ -50,7 +52,8 @@ async def client(url, sizes):
                     "got_len": len(got),
                 })
         subprotocol = ws.subprotocol
-    return {"results": results, "subprotocol": subprotocol, "close_code": ws.close_code}
+        extension = ws.response_headers.get("Sec-WebSocket-Extensions", "")
+    return {"results": results, "subprotocol": subprotocol, "extension": extension, "close_code": ws.close_code}
 
 
 async def server():
