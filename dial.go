@@ -554,15 +554,13 @@ func (cc *ClientConn) Close(code wsproto.CloseCode, reason string) error {
 		cc.inbox, cc.bytes = nil, 0
 		cc.mu.Unlock()
 		cc.wake() // a waiting ReadMessage returns ErrClosed
-		if cc.conn.Post(func() { cc.closeOnLoop(code, reason) }) == nil {
-			<-cc.done
-		}
-		// Else the loop may be gone without telling: its service was
-		// closed, and done may never be.
-		if isClosed(cc.done) {
-			if ce, ok := cc.endErr.(*CloseError); ok && ce.Origin != ClosedByPeer {
-				cc.closeErr = ce
-			}
+		// When the post is refused the connection is already ending on
+		// its loop (or its service closed every connection before its
+		// loop stopped): done is closed either way, soon.
+		_ = cc.conn.Post(func() { cc.closeOnLoop(code, reason) })
+		<-cc.done
+		if ce, ok := cc.endErr.(*CloseError); ok && ce.Origin != ClosedByPeer {
+			cc.closeErr = ce
 		}
 		cc.release()
 	})
