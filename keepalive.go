@@ -41,8 +41,9 @@ import (
 //
 // Output backpressure is libwebsockets' rx flow control applied by the
 // library: while more than Limits.WriteBufferSize bytes wait to be sent, a
-// WebSocket connection is not read (Conn.rxHeld), and reading resumes once
-// half of that has drained. A peer flooding PINGs without reading the
+// WebSocket connection is not read (Conn.rxHeld), nor a plain HTTP one
+// before its next request (http.go), and reading resumes once half of that
+// has drained. A peer flooding PINGs without reading the
 // PONGs therefore fills its own socket buffers and blocks instead of
 // growing our memory, and the write-stall limit ends it.
 
@@ -256,8 +257,13 @@ func (c *Conn) dropStalled(d time.Duration) {
 
 // checkBackpressure holds reading a WebSocket connection while more than
 // Limits.WriteBufferSize bytes wait to be sent, and resumes it once no more
-// than half of that waits.
+// than half of that waits; a plain HTTP connection is held before its next
+// request instead, and resumed here (http.go).
 func (c *Conn) checkBackpressure() {
+	if c.state == stateHTTP {
+		c.resumeHTTP()
+		return
+	}
 	if c.state != stateWS && c.state != stateClosing {
 		return
 	}
