@@ -2,9 +2,12 @@ package lws
 
 import (
 	"errors"
+	"io"
+	"os"
 	"strconv"
 
 	"github.com/lws-go/lws/httpd"
+	"github.com/lws-go/lws/logging"
 )
 
 // httpState is what a connection holds while it speaks plain HTTP.
@@ -235,6 +238,20 @@ func (c *Conn) resumeHTTP() {
 		return
 	}
 	c.awaitRequest()
+}
+
+// bodyCut handles a streamed file body that cannot be completed: the file
+// ended before the Content-Length sent (it shrank while being served) or
+// failed to read. What was sent cannot be taken back and nothing may
+// follow it on the connection, as the client would read the next answer
+// as the rest of this body: the connection closes after what is queued.
+func (c *Conn) bodyCut(f *os.File, left int64, err error) {
+	c.keepAlive = false
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		logging.Warnf("conn %v fd %d: %s ended %d bytes short of the Content-Length sent (it changed while being served): closing the connection", c.remote, c.fd, f.Name(), left)
+		return
+	}
+	logging.Warnf("conn %v fd %d: reading %s: %v, %d bytes of the body unsent: closing the connection", c.remote, c.fd, f.Name(), err, left)
 }
 
 // respondError answers with an error status and closes after it.
