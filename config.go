@@ -93,7 +93,10 @@ type Limits struct {
 	// is refused is a run of empty frames. Default 65536.
 	MaxFragments int
 	// WriteBufferSize is how many bytes may wait unsent on one connection
-	// before Conn.Write refuses more with ErrWriteBufferFull. Default 4 MiB.
+	// before Conn.Write refuses more with ErrWriteBufferFull. Beyond it the
+	// connection is not read either (a WebSocket's frames, a plain HTTP
+	// client's next pipelined request) until half of it has drained.
+	// Default 4 MiB.
 	WriteBufferSize int
 	// CloseTimeout bounds the wait for the peer's close frame (and for
 	// unsent data to drain) once a close has started. Default 5s.

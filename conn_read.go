@@ -175,8 +175,15 @@ func (c *Conn) consume(b []byte) {
 // while our output waits would otherwise wait on us as we wait on it. What
 // its reading alone makes it send (PONGs) is bounded in control instead.
 
+// A plain HTTP connection is held before its next request instead, while
+// more than WriteBufferSize of answers wait, and resumed here (http.go).
+
 // checkBackpressure holds or resumes reading by the output waiting.
 func (c *Conn) checkBackpressure() {
+	if c.state == stateHTTP {
+		c.resumeHTTP()
+		return
+	}
 	if c.state != stateWS && c.state != stateClosing || c.proto.pacedWrites {
 		return
 	}

@@ -380,7 +380,8 @@ func (c *Conn) lingeringClose() {
 }
 
 // loadFileChunk moves the next chunk of a streamed HTTP body into the
-// output queue; at the end of the file it finishes the response.
+// output queue; at the end of the file it finishes the response, and a
+// file that ends early or fails to read ends the connection.
 func (c *Conn) loadFileChunk() {
 	const chunk = 32 << 10
 	r := c.rare
@@ -392,6 +393,9 @@ func (c *Conn) loadFileChunk() {
 	c.out = c.out[:start+k]
 	r.fileLeft -= int64(k)
 	if err != nil || r.fileLeft <= 0 {
+		if err != nil {
+			c.bodyCut(r.file, r.fileLeft, err) // http.go
+		}
 		r.file.Close()
 		r.file = nil
 		c.endHTTPResponse()

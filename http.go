@@ -2,9 +2,12 @@ package lws
 
 import (
 	"errors"
+	"io"
+	"os"
 	"strconv"
 
 	"github.com/lws-go/lws/httpd"
+	"github.com/lws-go/lws/logging"
 )
 
 // httpState is what a connection holds while it speaks plain HTTP.
@@ -118,13 +121,18 @@ func (r *HTTPRequest) Error(status int) {
 }
 
 // consumeHTTP feeds bytes to the request parser and answers complete
-// requests; an upgrade request moves the connection to WebSocket.
+// requests; an upgrade request moves the connection to WebSocket. While
+// the answers already queued exceed the output limit it consumes nothing
+// and holds reading (holdForBacklog).
 func (c *Conn) consumeHTTP(b []byte) int {
 	h := c.http
 	if h.skip > 0 {
 		k := int(min(h.skip, int64(len(b))))
 		h.skip -= int64(k)
 		return k
+	}
+	if c.holdForBacklog() {
+		return 0
 	}
 	n, done, err := h.parser.Feed(b)
 	if err != nil {
@@ -188,9 +196,62 @@ func (c *Conn) endHTTPResponse() {
 		return
 	}
 	c.http.parser.Reset(httpd.Limits{MaxHeaderBytes: c.loop.svc.limits.MaxHeaderBytes})
+	c.awaitRequest()
+}
+
+// awaitRequest reads the next request of a kept-alive connection, which
+// must arrive within Limits.HandshakeTimeout.
+func (c *Conn) awaitRequest() {
 	c.rxHeld = false
 	c.setDeadline(c.loop.svc.limits.HandshakeTimeout)
 	c.resumeReading()
+}
+
+// Output backpressure of plain HTTP, as for WebSocket (keepalive.go):
+// answers are queued whole, so a client pipelining requests without
+// reading the answers would grow the output queue without bound. Before
+// each request is read, a connection with more than
+// Limits.WriteBufferSize bytes of answers waiting stops reading
+// (holdForBacklog), its handshake deadline off; checkBackpressure resumes
+// it (resumeHTTP) once no more than half of that waits. The queue thus
+// stays within WriteBufferSize plus one answer, and a client that never
+// reads is dropped by the write-stall limit.
+
+// holdForBacklog holds reading when more than Limits.WriteBufferSize bytes
+// of answers wait to be sent; it reports whether it did.
+func (c *Conn) holdForBacklog() bool {
+	if c.Buffered() <= c.loop.svc.limits.WriteBufferSize {
+		return false
+	}
+	c.rxHeld = true
+	c.clearDeadline()
+	c.updateEvents()
+	return true
+}
+
+// resumeHTTP resumes reading a connection held by holdForBacklog once no
+// more than half of Limits.WriteBufferSize waits; checkBackpressure calls
+// it after output was sent. A streamed file body holds reading until its
+// end (endHTTPResponse) and is left alone.
+func (c *Conn) resumeHTTP() {
+	if !c.rxHeld || c.streaming() || c.Buffered() > c.loop.svc.limits.WriteBufferSize/2 {
+		return
+	}
+	c.awaitRequest()
+}
+
+// bodyCut handles a streamed file body that cannot be completed: the file
+// ended before the Content-Length sent (it shrank while being served) or
+// failed to read. What was sent cannot be taken back and nothing may
+// follow it on the connection, as the client would read the next answer
+// as the rest of this body: the connection closes after what is queued.
+func (c *Conn) bodyCut(f *os.File, left int64, err error) {
+	c.keepAlive = false
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		logging.Warnf("conn %v fd %d: %s ended %d bytes short of the Content-Length sent (it changed while being served): closing the connection", c.remote, c.fd, f.Name(), left)
+		return
+	}
+	logging.Warnf("conn %v fd %d: reading %s: %v, %d bytes of the body unsent: closing the connection", c.remote, c.fd, f.Name(), err, left)
 }
 
 // respondError answers with an error status and closes after it.

@@ -101,6 +101,7 @@ type sendQueue struct {
 type sendList struct {
 	msgs   []*sendMsg // msgs[head:] wait
 	head   int
+	size   int64  // bytes of msgs[head:], so the queue is dropped without a walk
 	pumpFn func() // c.pumpSend, made once
 }
 
@@ -282,6 +283,7 @@ func (c *Conn) enqueue(m *sendMsg) {
 		c.sq.l = &sendList{pumpFn: c.pumpSend}
 	}
 	c.sq.l.msgs = append(c.sq.l.msgs, m)
+	c.sq.l.size += int64(len(m.data))
 	c.schedulePump()
 }
 
@@ -336,6 +338,7 @@ func (c *Conn) pumpSend() {
 			moved += int64(len(m.data))
 		}
 		c.sq.bytes.Add(-moved)
+		c.sq.l.size -= moved
 		if q := c.sq.l; q.head == len(q.msgs) {
 			q.msgs, q.head = q.msgs[:0], 0
 		}
@@ -362,6 +365,9 @@ func (c *Conn) sendQueuedBeforeClose() {
 		moved += int64(len(m.data))
 	}
 	c.sq.bytes.Add(-moved)
+	if c.sq.l != nil {
+		c.sq.l.size -= moved
+	}
 	c.dropSendQueue()
 }
 
@@ -371,10 +377,8 @@ func (c *Conn) dropSendQueue() {
 	if q == nil {
 		return
 	}
-	for i := q.head; i < len(q.msgs); i++ {
-		c.sq.bytes.Add(-int64(len(q.msgs[i].data)))
-	}
-	q.msgs, q.head = nil, 0
+	c.sq.bytes.Add(-q.size)
+	q.msgs, q.head, q.size = nil, 0, 0
 }
 
 // releaseSendQueue is closeNow's part: from now on Send and Post fail with

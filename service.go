@@ -33,11 +33,12 @@ type Service struct {
 	drained  chan struct{} // closed when live reaches 0 during Shutdown
 	drainOne sync.Once
 
-	runOnce sync.Once
 	running sync.WaitGroup
 	started atomic.Bool
 	closeMu sync.Mutex
-	closed  bool
+	closed  atomic.Bool   // Close was called (set under closeMu)
+	runs    bool          // Run services the loops: Close stops them and waits (closeMu)
+	stopped chan struct{} // closed when Run has closed everything on its way out
 }
 
 // serviceLoop is one service loop with what its connections share.
@@ -69,7 +70,7 @@ const (
 // New creates a service: it sizes the connection table, creates the loops
 // and, when cfg.Addr is set, the listening socket. Run services it.
 func New(cfg Config) (*Service, error) {
-	s := &Service{cfg: cfg, limits: cfg.Limits.withDefaults(), drained: make(chan struct{})}
+	s := &Service{cfg: cfg, limits: cfg.Limits.withDefaults(), drained: make(chan struct{}), stopped: make(chan struct{})}
 	s.cfg.TLS = prepareServerTLS(cfg.TLS) // tls.go
 	sz, err := sizeTable(cfg.MaxConns)
 	if err != nil {
@@ -130,9 +131,11 @@ func (s *Service) Port() int {
 }
 
 // Run services the loops until Close or Shutdown: loop 0 runs on the calling
-// goroutine, the others on goroutines of their own. It returns nil after a
-// clean stop. With Config.External there is nothing to run: the caller's
-// loop calls ServiceFD and ServiceTimers instead.
+// goroutine, the others on goroutines of their own. On its way out every
+// connection left is closed, the work posted to the loops before they
+// stopped is done, and the listener and the loops are released. It
+// returns nil after a clean stop. With Config.External there is nothing to
+// run: the caller's loop calls ServiceFD and ServiceTimers instead.
 func (s *Service) Run() error {
 	if s.cfg.External != nil {
 		return errors.New("lws: Run with an external poll loop; call ServiceFD and ServiceTimers instead")
@@ -141,23 +144,40 @@ func (s *Service) Run() error {
 		return errors.New("lws: Run called twice")
 	}
 	s.closeMu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.closeMu.Unlock()
 		return ErrServiceClosed
 	}
+	s.runs = true
 	s.running.Add(len(s.loops))
 	s.closeMu.Unlock()
 	errs := make([]error, len(s.loops))
 	for i := 1; i < len(s.loops); i++ {
 		go func(i int) {
 			defer s.running.Done()
-			errs[i] = s.loops[i].ev.Run()
+			errs[i] = s.loops[i].run()
 		}(i)
 	}
-	errs[0] = s.loops[0].ev.Run()
+	errs[0] = s.loops[0].run()
 	s.running.Done()
 	s.running.Wait()
+	s.release()
+	close(s.stopped)
 	return errors.Join(errs...)
+}
+
+// run services the loop until it stops, then, still on its goroutine,
+// closes every connection it holds, runs what was posted to it before it
+// stopped (broadcasts and sends then find no connection; a socket handed
+// over or a client connection started is closed or failed) and closes
+// what that adopted.
+func (l *serviceLoop) run() error {
+	err := l.ev.Run()
+	l.svc.closing.Store(true)
+	l.closeAll()
+	l.ev.Finish()
+	l.closeAll()
+	return err
 }
 
 // Post runs f on service loop 0. Safe from any goroutine. A panic in f is
@@ -218,50 +238,86 @@ func (s *Service) ServiceTimers() { s.loops[0].ev.ServiceTimers() }
 func (s *Service) NextTimeout() time.Duration { return s.loops[0].ev.NextTimeout() }
 
 // Close stops the service at once: every connection is closed without a
-// close handshake, the listener is closed and Run returns. Safe from any
-// goroutine except a loop's own: it waits for the loops to stop, so from a
-// callback use `go svc.Close()`. Later calls do nothing. With
-// Config.External call it from the goroutine of the external poll loop,
-// between ServiceFD calls: every descriptor is then reported deleted.
+// close handshake, the listener is closed and Run returns. The loops stop
+// as soon as the callback or posted function running returns, however
+// much posted work (broadcasts, sends) waits: from then on posting fails,
+// and what was posted is done after the connections are closed. Safe from
+// any goroutine, Close waits until Run has closed everything; later calls
+// do nothing but wait likewise. Called on a loop goroutine (from a
+// callback or a posted function), where that wait could never end, it
+// only stops the loops and returns, and the close completes once the
+// callback has returned (a build with the lwsdebug tag logs an error: call
+// it from another goroutine). With Config.External call it from the
+// goroutine of the external poll loop, between ServiceFD calls: every
+// descriptor is then reported deleted.
 func (s *Service) Close() error {
 	s.closeMu.Lock()
-	if s.closed {
-		s.closeMu.Unlock()
+	first := !s.closed.Load()
+	s.closed.Store(true)
+	runs := s.runs
+	s.closeMu.Unlock()
+
+	if !runs {
+		if first {
+			s.closing.Store(true)
+			for _, l := range s.loops {
+				l.closeAll()
+			}
+			s.release()
+		}
 		return nil
 	}
-	s.closed = true
-	running := s.started.Load()
-	s.closeMu.Unlock()
-	s.closing.Store(true)
-
-	if running {
+	if first {
+		s.closing.Store(true)
 		for _, l := range s.loops {
-			l := l
-			if err := l.ev.Post(func() { l.closeAll(); l.ev.Stop() }); err != nil {
-				l.ev.Stop()
-			}
-		}
-		s.running.Wait()
-	} else {
-		for _, l := range s.loops {
-			l.closeAll()
+			l.ev.Seal() // no more work: what is posted is done after the close
+			l.ev.Stop()
 		}
 	}
+	if s.onLoop() {
+		if first {
+			reportOnLoop("Close")
+		}
+		return nil
+	}
+	<-s.stopped
+	return nil
+}
+
+// release closes the listener and the loops once no loop runs.
+func (s *Service) release() {
 	if s.ln != nil {
 		s.ln.stop() // unregisters it: an external poll loop gets its Delete
 		unix.Close(s.ln.fd)
 	}
 	s.closeLoops()
-	return nil
+}
+
+// onLoop reports whether the caller runs on one of the service's loops.
+func (s *Service) onLoop() bool {
+	for _, l := range s.loops {
+		if l.ev.InLoop() {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown stops accepting, sends close 1001 "going away" to every
 // WebSocket connection and closes plain HTTP ones, then waits until every
 // connection is gone or ctx ends, and finally closes the service as Close
-// does. It returns ctx's error when connections were still open at its end.
-// Like Close it waits for the loops, so from a callback run it on a
-// goroutine of its own.
+// does: it returns by ctx's deadline, the connections still open then
+// closed abruptly. It returns ctx's error when connections were still
+// open at its end. Called on a loop goroutine of Run (from a callback),
+// where it could not wait for the loop it runs on, it starts the shutdown,
+// returns nil at once and completes on a goroutine of its own (a build
+// with the lwsdebug tag logs an error).
 func (s *Service) Shutdown(ctx context.Context) error {
+	if s.onLoop() {
+		reportOnLoop("Shutdown")
+		go s.Shutdown(ctx)
+		return nil
+	}
 	if !s.closing.CompareAndSwap(false, true) {
 		return s.Close()
 	}
@@ -271,9 +327,9 @@ func (s *Service) Shutdown(ctx context.Context) error {
 			if s.ln != nil && s.ln.loop == l {
 				s.ln.stop()
 			}
-			for c := l.conns.head; c != nil; {
+			for c := l.conns.head; c != nil && !s.closed.Load(); {
 				next := c.next
-				c.goAway()
+				c.goAway() // may copy much queued output: Close ends the walk
 				c = next
 			}
 			s.checkDrained()

@@ -2,10 +2,7 @@
 
 package evloop
 
-import (
-	"fmt"
-	"runtime"
-)
+import "fmt"
 
 // AssertInLoop panics when called off the loop goroutine (lwsdebug builds).
 // Before Run starts (and outside Run, unless external-poll mode claimed a
@@ -33,22 +30,4 @@ func (l *Loop) claimLoop() {
 		return
 	}
 	l.AssertInLoop()
-}
-
-// goid parses the current goroutine id from "goroutine 123 [running]:".
-func goid() int64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	const prefix = "goroutine "
-	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
-		panic("evloop: cannot parse goroutine id")
-	}
-	var id int64
-	for _, c := range b[len(prefix):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
 }

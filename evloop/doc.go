@@ -6,8 +6,11 @@
 // The loop goroutine is the goroutine inside Loop.Run (or, in external-poll
 // mode, the goroutine that calls ServiceFD / ServiceTimers). Add, Modify,
 // Remove, AfterFunc, Timer.Stop and Timer.Reset are called from there (or
-// before Run starts); Post and Stop are safe from any goroutine. A build with
-// the lwsdebug tag makes Loop.AssertInLoop panic off the loop goroutine.
+// before Run starts); Post, Stop and Seal are safe from any goroutine. A
+// build with the lwsdebug tag makes Loop.AssertInLoop panic off the loop
+// goroutine; Loop.InLoop tells, in every build, whether the caller is the
+// goroutine that runs (or ran, until Close) Run. After Run returns,
+// Loop.Finish runs on that goroutine what was posted and not yet run.
 //
 // What the package owns:
 //

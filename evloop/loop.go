@@ -38,6 +38,7 @@ type Loop struct {
 	mu       sync.Mutex
 	queue    []func() // posted funcs, FIFO (mu)
 	closed   bool     // Close called: Post fails (mu)
+	sealed   bool     // Seal or Finish called: Post fails (mu)
 	released bool     // poller and wake fds closed (mu)
 	running  bool     // inside Run (mu)
 	spare    []func() // the other queue buffer (loop only)
@@ -55,7 +56,8 @@ type Loop struct {
 	now      time.Time // cached per iteration
 	nowMono  int64     // now - base in ns
 
-	gid atomic.Int64 // loop goroutine id (lwsdebug builds only)
+	runner atomic.Int64 // id of the goroutine that runs or ran Run, until Close (InLoop)
+	gid    atomic.Int64 // loop goroutine id (lwsdebug builds only)
 }
 
 // New creates a loop: its poller (epoll on Linux, poll(2) elsewhere or with
@@ -193,10 +195,10 @@ func (l *Loop) release(s *slot) {
 
 // Post queues f to run on the loop goroutine. Safe from any goroutine; funcs
 // run in the order they were posted. A burst of posts costs one wake-up
-// write. Returns ErrClosed after Close.
+// write. Returns ErrClosed after Close, Seal or Finish.
 func (l *Loop) Post(f func()) error {
 	l.mu.Lock()
-	if l.closed {
+	if l.closed || l.sealed {
 		l.mu.Unlock()
 		return ErrClosed
 	}
@@ -232,8 +234,9 @@ func (l *Loop) handleWake() {
 const PostBatch = 1024
 
 // runPosted runs up to PostBatch of the funcs posted so far, in order.
-// Funcs posted while they run are left for a later iteration.
-func (l *Loop) runPosted() {
+// Funcs posted while they run are left for a later iteration. Inside Run
+// (untilStop) it also stops at Stop, leaving the rest to Finish.
+func (l *Loop) runPosted(untilStop bool) {
 	if l.carryOff == len(l.carry) {
 		l.mu.Lock()
 		q := l.queue
@@ -248,6 +251,9 @@ func (l *Loop) runPosted() {
 	}
 	end := min(len(l.carry), l.carryOff+PostBatch)
 	for l.carryOff < end {
+		if untilStop && l.stopped.Load() {
+			return
+		}
 		f := l.carry[l.carryOff]
 		l.carry[l.carryOff] = nil
 		l.carryOff++
@@ -298,6 +304,7 @@ func (l *Loop) Run() error {
 	}
 	l.running = true
 	l.mu.Unlock()
+	l.runner.Store(goid())
 	l.enterLoop()
 
 	err := l.run()
@@ -326,7 +333,7 @@ func (l *Loop) run() error {
 		l.dispatch(ready)
 		l.ready = ready[:0]
 		l.runTimers()
-		l.runPosted()
+		l.runPosted(true)
 	}
 	return nil
 }
@@ -346,11 +353,16 @@ func (l *Loop) collectGens(ready []readyEvent) {
 	}
 }
 
+// dispatch runs the handlers of the ready fds; after Stop the rest of the
+// batch is left (the poll is level-triggered: nothing is lost).
 func (l *Loop) dispatch(ready []readyEvent) {
 	for i := range ready {
 		r := ready[i]
 		if r.fd < 0 {
 			continue
+		}
+		if l.stopped.Load() {
+			return
 		}
 		if int(r.fd) == l.w.rfd {
 			l.handleWake()
@@ -396,13 +408,35 @@ func (l *Loop) untilNextTimer() int64 {
 	return d
 }
 
-// Stop makes Run return after the current iteration. Safe from any
+// Stop makes Run return without finishing its iteration: the ready fds
+// and the posted funcs not handled yet are left (the posted funcs to
+// Finish) once the handler or func running now returns. Safe from any
 // goroutine; it wakes the loop. Stop is permanent.
 func (l *Loop) Stop() {
 	l.stopped.Store(true)
 	l.mu.Lock()
 	l.wakeLocked()
 	l.mu.Unlock()
+}
+
+// Seal makes Post fail with ErrClosed from now on, the loop otherwise
+// unchanged: the funcs posted before stay queued. Safe from any goroutine.
+func (l *Loop) Seal() {
+	l.mu.Lock()
+	l.sealed = true
+	l.mu.Unlock()
+}
+
+// Finish seals the loop and runs, in order, every func posted before and
+// not run yet, so work handed to a stopped loop is done rather than lost:
+// funcs that close a descriptor or report a failure, for instance. Call it
+// on the goroutine that ran Run (still the loop goroutine: InLoop), after
+// Run returned, and before Close.
+func (l *Loop) Finish() {
+	l.Seal()
+	for l.pendingPosts() {
+		l.runPosted(false)
+	}
 }
 
 // Close releases the poller and the wake-up fds (in external mode after
@@ -453,6 +487,7 @@ func (l *Loop) releaseLocked() error {
 		perr = err
 	}
 	l.released = true
+	l.runner.Store(0)
 	clear(l.queue)
 	l.queue = nil
 	l.spare = nil
@@ -474,7 +509,7 @@ func (l *Loop) ServiceFD(fd int, ev Events) {
 		s.h.OnEvents(fd, ev)
 	}
 	l.runTimers()
-	l.runPosted()
+	l.runPosted(false)
 }
 
 // ServiceTimers runs due timers and posted funcs; call it after the user's
@@ -486,7 +521,7 @@ func (l *Loop) ServiceTimers() {
 	}
 	l.updateNow()
 	l.runTimers()
-	l.runPosted()
+	l.runPosted(false)
 }
 
 // NextTimeout is how long the user's poll loop may sleep: -1 when there is

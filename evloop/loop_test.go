@@ -2,6 +2,7 @@ package evloop
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -434,5 +435,79 @@ func TestAddErrors(t *testing.T) {
 	}
 	if err := l2.Add(a, h, Readable); err != nil {
 		t.Fatalf("Add after Remove on other loop: %v", err)
+	}
+}
+
+// TestInLoop: InLoop is true on the goroutine running Run only, and on
+// it still after Run returned, until Close.
+func TestInLoop(t *testing.T) {
+	l := newLoop(t, Config{})
+	if l.InLoop() {
+		t.Fatal("InLoop before Run")
+	}
+	afterRun, closed, afterClose := make(chan bool, 1), make(chan struct{}), make(chan bool, 1)
+	go func() {
+		l.Run()
+		afterRun <- l.InLoop()
+		<-closed
+		afterClose <- l.InLoop()
+	}()
+	in := make(chan bool, 1)
+	onLoop(t, l, func() { in <- l.InLoop() })
+	if !<-in {
+		t.Error("InLoop is false in a posted func")
+	}
+	if l.InLoop() {
+		t.Error("InLoop is true off the loop goroutine")
+	}
+	l.Stop()
+	if !wait(t, afterRun, "Run after Stop") {
+		t.Error("InLoop is false on the goroutine that ran Run, once it returned")
+	}
+	if l.InLoop() {
+		t.Error("InLoop is true off the loop goroutine after Run returned")
+	}
+	l.Close()
+	close(closed)
+	if wait(t, afterClose, "InLoop after Close") {
+		t.Error("InLoop is true on the goroutine that ran Run after Close")
+	}
+}
+
+// TestStopLeavesPostsToFinish: Stop called by a posted func ends Run before
+// the funcs posted after it run; Finish runs them, in order, on the
+// caller's goroutine, and refuses posts from then on (those made by the
+// funcs it runs too). Seal alone refuses posts and keeps what is queued.
+func TestStopLeavesPostsToFinish(t *testing.T) {
+	l := newLoop(t, Config{})
+	defer l.Close()
+	var ran []int
+	l.Post(func() { ran = append(ran, 0); l.Stop() })
+	for i := 1; i <= 3; i++ {
+		l.Post(func() { ran = append(ran, i) })
+	}
+	if err := l.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 1 {
+		t.Fatalf("Run ran %v, want only the func that stopped it", ran)
+	}
+	var repost error
+	if err := l.Post(func() {
+		ran = append(ran, 4)
+		repost = l.Post(func() { ran = append(ran, -2) })
+	}); err != nil {
+		t.Fatalf("Post after Stop: %v", err)
+	}
+	l.Seal()
+	if err := l.Post(func() { ran = append(ran, -1) }); err != ErrClosed {
+		t.Fatalf("Post after Seal: %v, want ErrClosed", err)
+	}
+	l.Finish()
+	if want := []int{0, 1, 2, 3, 4}; fmt.Sprint(ran) != fmt.Sprint(want) {
+		t.Fatalf("after Finish: ran %v, want %v", ran, want)
+	}
+	if repost != ErrClosed {
+		t.Fatalf("Post from a func Finish runs: %v, want ErrClosed", repost)
 	}
 }
