@@ -588,6 +588,7 @@ func (c *Conn) clientGone() {
 // one the server selected ("" when it selected none), for a server
 // connection the name of the Protocol it is bound to.
 func (c *Conn) Subprotocol() string {
+	c.assertLoop()
 	if c.cl != nil {
 		return c.cl.subprotocol
 	}

@@ -91,6 +91,7 @@ const inflateChunk = 32 << 10
 // connection, and with which parameters (in libwebsockets, the wsi's
 // active extensions).
 func (c *Conn) Deflate() (pmdeflate.Params, bool) {
+	c.assertLoop()
 	if c.pmd == nil {
 		return pmdeflate.Params{}, false
 	}

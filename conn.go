@@ -108,6 +108,11 @@ type connRare struct {
 	closeReason string // reason of the close frame received or sent; set once closing
 }
 
+// assertLoop panics off the connection's loop goroutine in lwsdebug builds
+// (evloop.Loop.AssertInLoop); in other builds it costs nothing. Every
+// exported method that must run on the loop calls it.
+func (c *Conn) assertLoop() { c.loop.ev.AssertInLoop() }
+
 // rareState is c.rare, allocated if needed.
 func (c *Conn) rareState() *connRare {
 	if c.rare == nil {
@@ -178,10 +183,16 @@ func (c *Conn) Protocol() *Protocol { return c.proto }
 
 // User is the per-connection value set with SetUser (libwebsockets' "user"
 // per-session data).
-func (c *Conn) User() any { return c.user }
+func (c *Conn) User() any {
+	c.assertLoop()
+	return c.user
+}
 
 // SetUser sets the per-connection value.
-func (c *Conn) SetUser(v any) { c.user = v }
+func (c *Conn) SetUser(v any) {
+	c.assertLoop()
+	c.user = v
+}
 
 // RequestPath is the percent-decoded path of the handshake request.
 func (c *Conn) RequestPath() string {
@@ -210,28 +221,45 @@ func (c *Conn) Service() *Service { return c.loop.svc }
 
 // IsFinalFragment reports whether the piece just delivered to OnReceive
 // ends its message (libwebsocket_is_final_fragment).
-func (c *Conn) IsFinalFragment() bool { return c.rxFinal }
+func (c *Conn) IsFinalFragment() bool {
+	c.assertLoop()
+	return c.rxFinal
+}
 
 // RemainingPayload is how many bytes of the current frame are still to come
 // after the piece just delivered (libwebsockets_remaining_packet_payload).
-func (c *Conn) RemainingPayload() int64 { return c.rxRemaining }
+func (c *Conn) RemainingPayload() int64 {
+	c.assertLoop()
+	return c.rxRemaining
+}
 
 // IsBinary reports whether the message being received is binary.
-func (c *Conn) IsBinary() bool { return c.rxBinary }
+func (c *Conn) IsBinary() bool {
+	c.assertLoop()
+	return c.rxBinary
+}
 
 // Buffered is the number of bytes queued but not yet taken by the socket.
-func (c *Conn) Buffered() int { return len(c.out) - c.outOff }
+func (c *Conn) Buffered() int {
+	c.assertLoop()
+	return c.unsent()
+}
+
+// unsent is the number of queued bytes the socket has not taken.
+func (c *Conn) unsent() int { return len(c.out) - c.outOff }
 
 // PauseRx stops reading from the connection until ResumeRx
 // (libwebsocket_rx_flow_control(wsi, 0)). Data already received but not yet
 // delivered is kept and delivered after ResumeRx.
 func (c *Conn) PauseRx() {
+	c.assertLoop()
 	c.rxPaused = true
 	c.updateEvents()
 }
 
 // ResumeRx resumes reading after PauseRx.
 func (c *Conn) ResumeRx() {
+	c.assertLoop()
 	if !c.rxPaused {
 		return
 	}
@@ -240,11 +268,15 @@ func (c *Conn) ResumeRx() {
 }
 
 // RxPaused reports whether PauseRx is in effect.
-func (c *Conn) RxPaused() bool { return c.rxPaused }
+func (c *Conn) RxPaused() bool {
+	c.assertLoop()
+	return c.rxPaused
+}
 
 // SetTimer arranges one OnTimer callback after d (lws_set_timer_usecs);
 // d <= 0 cancels it. A later call replaces the earlier timer.
 func (c *Conn) SetTimer(d time.Duration) {
+	c.assertLoop()
 	if c.state == stateDead {
 		return
 	}

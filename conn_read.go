@@ -154,7 +154,7 @@ func (c *Conn) consume(b []byte) {
 			return
 		}
 		b = b[n:]
-		if c.Buffered() > c.loop.svc.limits.WriteBufferSize/2 {
+		if c.unsent() > c.loop.svc.limits.WriteBufferSize/2 {
 			c.relieveOutput()
 		}
 	}
@@ -188,7 +188,7 @@ func (c *Conn) checkBackpressure() {
 		return
 	}
 	limit := c.loop.svc.limits.WriteBufferSize
-	switch b := c.Buffered(); {
+	switch b := c.unsent(); {
 	case !c.rxHeld && b > limit/2:
 		c.rxHeld = true
 		c.updateEvents()
@@ -362,11 +362,11 @@ func (c *Conn) control(ev *wsproto.Event) {
 		if c.state != stateWS {
 			break
 		}
-		if c.Buffered() > c.loop.svc.limits.WriteBufferSize {
+		if c.unsent() > c.loop.svc.limits.WriteBufferSize {
 			// A peer that sends PINGs but does not read gets no more
 			// PONGs once the output is full; the write-stall limit ends
 			// it. (Held reading bounds this for other connections.)
-			c.logInfo("PING not answered: %d bytes wait unsent", c.Buffered())
+			c.logInfo("PING not answered: %d bytes wait unsent", c.unsent())
 			break
 		}
 		c.queueFrame(wsproto.OpPong, true, ev.Payload)

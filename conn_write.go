@@ -52,6 +52,7 @@ var modeOpcodes = [...]wsproto.Opcode{
 // one ended, is refused with an error; messages from Conn.Send and
 // Service.Broadcast wait until the fragmented message has ended.
 func (c *Conn) Write(data []byte, mode WriteMode) error {
+	c.assertLoop()
 	switch c.state {
 	case stateWS:
 	case stateHTTP, stateConnecting, stateClientHandshake:
@@ -102,6 +103,7 @@ func (c *Conn) flushUnlessReading() {
 // queued has been sent. A client connection not yet established is
 // abandoned: OnConnectionError reports ErrClosed.
 func (c *Conn) Close(code wsproto.CloseCode, reason string) {
+	c.assertLoop()
 	switch c.state {
 	case stateWS:
 		c.sendQueuedBeforeClose()
@@ -134,6 +136,7 @@ func (c *Conn) goAway() {
 // RequestWriteable asks for one OnWriteable callback as soon as the
 // connection can take more data (libwebsocket_callback_on_writable).
 func (c *Conn) RequestWriteable() {
+	c.assertLoop()
 	if c.state != stateWS || c.wantWriteable {
 		return
 	}

@@ -520,7 +520,7 @@ func (cc *ClientConn) pumpWrites(c *Conn) {
 			cc.writes = cc.writes[1:]
 			continue
 		}
-		if pending := c.Buffered(); pending > 0 && pending+len(w.data) > limit {
+		if pending := c.unsent(); pending > 0 && pending+len(w.data) > limit {
 			c.RequestWriteable()
 			return
 		}

@@ -220,7 +220,7 @@ func (c *Conn) awaitRequest() {
 // holdForBacklog holds reading when more than Limits.WriteBufferSize bytes
 // of answers wait to be sent; it reports whether it did.
 func (c *Conn) holdForBacklog() bool {
-	if c.Buffered() <= c.loop.svc.limits.WriteBufferSize {
+	if c.unsent() <= c.loop.svc.limits.WriteBufferSize {
 		return false
 	}
 	c.rxHeld = true
@@ -234,7 +234,7 @@ func (c *Conn) holdForBacklog() bool {
 // it after output was sent. A streamed file body holds reading until its
 // end (endHTTPResponse) and is left alone.
 func (c *Conn) resumeHTTP() {
-	if !c.rxHeld || c.streaming() || c.Buffered() > c.loop.svc.limits.WriteBufferSize/2 {
+	if !c.rxHeld || c.streaming() || c.unsent() > c.loop.svc.limits.WriteBufferSize/2 {
 		return
 	}
 	c.awaitRequest()

@@ -255,7 +255,7 @@ func (c *Conn) keepaliveCheck(now, iv uint32) {
 // write-stall limit. A connection that was already failing or answering
 // the peer's close keeps that code.
 func (c *Conn) dropStalled(d time.Duration) {
-	if b := c.Buffered(); b > 0 {
+	if b := c.unsent(); b > 0 {
 		c.logInfo("the peer has taken none of %d queued bytes for %v: dropping the connection", b, d)
 	} else {
 		c.logInfo("the socket has not become writeable for %v (the peer reads nothing): dropping the connection", d)

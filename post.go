@@ -323,13 +323,13 @@ func (c *Conn) pumpSend() {
 		c.dropSendQueue()
 		return
 	}
-	for round := 0; c.sq.waiting() && c.Buffered() == 0; round++ {
+	for round := 0; c.sq.waiting() && c.unsent() == 0; round++ {
 		if round == sendRounds {
 			c.schedulePump()
 			return
 		}
 		var moved int64
-		for c.sq.waiting() && c.Buffered() < sendBatchBytes {
+		for c.sq.waiting() && c.unsent() < sendBatchBytes {
 			q := c.sq.l
 			m := q.msgs[q.head]
 			q.msgs[q.head] = nil

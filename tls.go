@@ -263,6 +263,7 @@ func (c *Conn) releaseTLS() {
 // TLSState is the connection's TLS state and whether it uses TLS
 // (libwebsockets' lws_is_ssl); valid once the handshake has completed.
 func (c *Conn) TLSState() (tls.ConnectionState, bool) {
+	c.assertLoop()
 	if c.tls == nil || c.tls.handshaking {
 		return tls.ConnectionState{}, false
 	}
