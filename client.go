@@ -35,8 +35,8 @@ import (
 
 	"github.com/lws-go/lws/evloop"
 	"github.com/lws-go/lws/httpd"
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/wsproto"
-	"golang.org/x/sys/unix"
 )
 
 // DefaultConnectTimeout bounds name resolution, the TCP connect and a
@@ -443,13 +443,13 @@ func (c *Conn) connectNext() {
 		ip := cs.addrs[0].Unmap()
 		cs.addrs = cs.addrs[1:]
 		ap := netip.AddrPortFrom(ip, uint16(cs.dialPort))
-		fd, err := startConnect(ap)
+		fd, err := sockio.Connect(ap)
 		if err != nil {
 			cs.lastErr = fmt.Errorf("connect %v: %w", ap, err)
 			continue
 		}
 		if err := c.loop.ev.Add(fd, c, evloop.Writable); err != nil {
-			unix.Close(fd)
+			sockio.Close(fd)
 			if errors.Is(err, evloop.ErrTableFull) {
 				c.failClient(ErrConnectionLimit)
 				return
@@ -463,39 +463,10 @@ func (c *Conn) connectNext() {
 	c.failClient(fmt.Errorf("lws: %w", cs.lastErr))
 }
 
-// startConnect opens a non-blocking socket and starts connecting it.
-func startConnect(ap netip.AddrPort) (int, error) {
-	family := unix.AF_INET
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
-	if ap.Addr().Is6() {
-		family = unix.AF_INET6
-		sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
-	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	for {
-		err = unix.Connect(fd, sa)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err != nil && err != unix.EINPROGRESS {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
-}
-
 // connectEvent handles readiness of a socket whose connect is in progress.
 func (c *Conn) connectEvent(ev evloop.Events) {
 	cs := c.cl
-	soerr, err := unix.GetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if err == nil && soerr != 0 {
-		err = unix.Errno(soerr)
-	}
+	err := sockio.ConnectError(c.fd)
 	if err == nil && ev&evloop.Writable == 0 {
 		if ev&(evloop.Hangup|evloop.Error) == 0 {
 			return // not yet
@@ -504,7 +475,7 @@ func (c *Conn) connectEvent(ev evloop.Events) {
 	}
 	if err != nil {
 		_ = c.loop.ev.Remove(c.fd)
-		unix.Close(c.fd)
+		sockio.Close(c.fd)
 		c.fd, c.events = -1, 0
 		cs.lastErr = fmt.Errorf("connect %v: %w", c.remote, err)
 		c.connectNext()

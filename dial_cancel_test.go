@@ -5,36 +5,29 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lws-go/lws"
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/wsproto"
-	"golang.org/x/sys/unix"
 )
 
 // blackhole returns the address of a listening socket whose accept queue
 // is full and never served: a connect to it hangs (the SYN is dropped).
 func blackhole(t *testing.T) string {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, local, err := sockio.ListenTCP(netip.MustParseAddrPort("127.0.0.1:0"), 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Listen(fd, 0); err != nil {
-		t.Fatal(err)
-	}
-	sa, _ := unix.Getsockname(fd)
-	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
+	t.Cleanup(func() { sockio.Close(fd) })
+	addr := local.String()
 	// Fill the accept queue until a connect no longer completes.
 	for i := 0; ; i++ {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"sync"
 
-	"golang.org/x/sys/unix"
+	"github.com/lws-go/lws/internal/sockio"
 )
 
 // inbox takes the sockets the listener's loop accepts for another loop.
@@ -42,7 +42,7 @@ func (l *serviceLoop) handOff(fd int, remote netip.AddrPort) {
 	}
 	if err := l.ev.Post(in.drain); err != nil {
 		for _, a := range l.takeHandedOff() {
-			unix.Close(a.fd)
+			sockio.Close(a.fd)
 		}
 	}
 }

@@ -116,10 +116,11 @@ var errShortResponse = errors.New("no 101 response to the handshake")
 // rawUpgrade opens a blocking socket to sa, sends req and reads the 101
 // response into buf, with a 10s receive timeout. It allocates nothing.
 func rawUpgrade(sa *unix.SockaddrInet4, req, buf []byte) (int, error) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		return -1, err
 	}
+	unix.CloseOnExec(fd)
 	tv := unix.Timeval{Sec: 10}
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		unix.Close(fd)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lws-go/lws/evloop"
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
 	"golang.org/x/sys/unix"
 )
@@ -18,7 +19,7 @@ type listener struct {
 	fd     int
 	addr   *net.TCPAddr
 	paused bool
-	rsa    unix.RawSockaddrAny // peer address of the last accept, reused
+	peer   sockio.AddrBuf // peer address of the last accept, reused
 	closed bool
 
 	// one warning per burst of refusals
@@ -58,67 +59,24 @@ func listen(addr string) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lws: listen address %q: %w", addr, err)
 	}
-	fd, err := listenIP(ip.Unmap(), port)
-	if err != nil && host == "" {
-		fd, err = listenIP(netip.IPv4Unspecified(), port)
+	// An empty host wants every address: IPv6 with IPv4 on the same
+	// socket (dual stack), else IPv4 alone.
+	dualStack := host == ""
+	fd, local, err := sockio.ListenTCP(netip.AddrPortFrom(ip.Unmap(), uint16(port)), listenBacklog, dualStack)
+	if err != nil && dualStack {
+		fd, local, err = sockio.ListenTCP(netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(port)), listenBacklog, false)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lws: listen on %s: %w", addr, err)
 	}
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("lws: getsockname: %w", err)
-	}
-	return &listener{fd: fd, addr: tcpAddr(sa)}, nil
-}
-
-func listenIP(ip netip.Addr, port int) (int, error) {
-	family := unix.AF_INET
-	if ip.Is6() {
-		family = unix.AF_INET6
-	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	var sa unix.Sockaddr
-	if ip.Is6() {
-		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
-		sa = &unix.SockaddrInet6{Port: port, Addr: ip.As16()}
-	} else {
-		sa = &unix.SockaddrInet4{Port: port, Addr: ip.As4()}
-	}
-	if err := unix.Bind(fd, sa); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	if err := unix.Listen(fd, listenBacklog); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
-}
-
-func tcpAddr(sa unix.Sockaddr) *net.TCPAddr {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
-	case *unix.SockaddrInet6:
-		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
-	}
-	return &net.TCPAddr{}
+	return &listener{fd: fd, addr: net.TCPAddrFromAddrPort(local)}, nil
 }
 
 // OnEvents accepts a batch of pending connections.
 func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 	s := ln.loop.svc
 	for i := 0; i < acceptBatch; i++ {
-		nfd, remote, err := acceptRaw(ln.fd, &ln.rsa)
+		nfd, remote, err := sockio.Accept(ln.fd, &ln.peer)
 		switch err {
 		case nil:
 		case unix.EAGAIN, unix.EINTR, unix.ECONNABORTED:
@@ -137,12 +95,12 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 			return
 		}
 		if nfd >= s.table.Size() || s.live.Load() >= int64(s.maxConns) || s.closing.Load() {
-			unix.Close(nfd)
+			sockio.Close(nfd)
 			ln.refuse(fmt.Sprintf("at the connection limit (%d): refusing new connections", s.maxConns))
 			continue
 		}
 		ln.refused = 0
-		_ = unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		_ = sockio.SetNoDelay(nfd)
 		target := s.loopFor()
 		if target == ln.loop {
 			target.adoptAccepted(nfd, remote) // tls.go

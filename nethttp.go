@@ -27,12 +27,11 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/lws-go/lws/httpd"
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
-	"golang.org/x/sys/unix"
 )
 
 // UpgradeError is returned by Service.Upgrade when it refused a request;
@@ -124,14 +123,14 @@ func (s *Service) Upgrade(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if fd >= s.table.Size() {
-		_, _ = unix.Write(fd, httpd.AppendErrorResponse(nil, 503, "too many connections"))
-		unix.Close(fd)
+		_, _ = sockio.Write(fd, httpd.AppendErrorResponse(nil, 503, "too many connections"))
+		sockio.Close(fd)
 		logging.Warnf("net/http upgrade: descriptor %d beyond the connection table (%d slots): refusing", fd, s.table.Size())
 		return &UpgradeError{Status: 503, Reason: "too many connections"}
 	}
 	l := s.loopFor()
 	if err := l.ev.Post(func() { l.adoptUpgraded(fd, remote, req, p, offered, buffered) }); err != nil {
-		unix.Close(fd)
+		sockio.Close(fd)
 		return ErrServiceClosed
 	}
 	return nil
@@ -150,7 +149,7 @@ func (s *Service) refuseHTTP(w http.ResponseWriter, r *http.Request, status int,
 // completes its handshake, then feeds it what net/http had already read.
 func (l *serviceLoop) adoptUpgraded(fd int, remote netip.AddrPort, req *httpd.Request, p *Protocol, offered bool, buffered []byte) {
 	if l.svc.closing.Load() {
-		unix.Close(fd)
+		sockio.Close(fd)
 		return
 	}
 	c := l.adopt(fd, remote)
@@ -203,36 +202,12 @@ func remoteAddrPort(a net.Addr) netip.AddrPort {
 // connection without a socket of its own (TLS, wrappers) is bridged.
 func handOver(nc net.Conn) (int, error) {
 	if _, isTLS := nc.(*tls.Conn); !isTLS {
-		if sc, ok := nc.(syscall.Conn); ok {
-			if fd, err := dupSocket(sc); err == nil {
-				nc.Close()
-				return fd, nil
-			}
+		if fd, err := sockio.DupConn(nc); err == nil {
+			nc.Close()
+			return fd, nil
 		}
 	}
 	return bridge(nc)
-}
-
-func dupSocket(sc syscall.Conn) (int, error) {
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
-	var dupErr error
-	if err := raw.Control(func(s uintptr) {
-		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return -1, err
-	}
-	if dupErr != nil {
-		return -1, fmt.Errorf("lws: duplicating the hijacked socket: %w", dupErr)
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("lws: hijacked socket: %w", err)
-	}
-	return fd, nil
 }
 
 // bridge connects nc to one end of a socketpair, returned for the loop,
@@ -240,7 +215,7 @@ func dupSocket(sc syscall.Conn) (int, error) {
 // input is passed on as a half close, so the closing handshake and the
 // lingering close work through it; an error closes both sides.
 func bridge(nc net.Conn) (int, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := sockio.Socketpair()
 	if err != nil {
 		return -1, fmt.Errorf("lws: socketpair for a bridged connection: %w", err)
 	}
@@ -248,12 +223,7 @@ func bridge(nc net.Conn) (int, error) {
 	fc, err := net.FileConn(f) // dups fds[1]
 	f.Close()
 	if err != nil {
-		unix.Close(fds[0])
-		return -1, fmt.Errorf("lws: bridged connection: %w", err)
-	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		unix.Close(fds[0])
-		fc.Close()
+		sockio.Close(fds[0])
 		return -1, fmt.Errorf("lws: bridged connection: %w", err)
 	}
 	pc := fc.(*net.UnixConn)

@@ -29,6 +29,7 @@
 //   - timers: a min-heap of *Timer serviced by the loop, with no goroutine per
 //     timer; the poll timeout is the next deadline.
 //
-// evloop holds no protocol logic. It imports only the standard library and
-// golang.org/x/sys/unix, and must not import any other package of this module.
+// evloop holds no protocol logic. It imports only the standard library,
+// golang.org/x/sys/unix and, on Linux, internal/sockio (raw system calls);
+// it must not import any other package of this module.
 package evloop

@@ -1,81 +1,40 @@
-// Package sockio makes the service loops' read(2), write(2) and writev(2)
-// calls on non-blocking sockets.
+// Package sockio makes the library's socket system calls: the service
+// loops' read(2), write(2) and writev(2) on non-blocking sockets, and the
+// calls that make those sockets (socket, accept, connect, dup,
+// socketpair), each returning a descriptor that is non-blocking and
+// close-on-exec from the start.
 //
-// They go through syscall.RawSyscall, not Syscall. A call on a non-blocking
-// socket never blocks, so the runtime's bookkeeping for a call that might
-// (entersyscall and exitsyscall, which let another thread take over the
-// goroutine's P) is pure cost: about 0.2 us per call on the 2-core build
-// machine, where a 32-byte write plus read on a socket pair costs 3.5 to
-// 4 us in all (BenchmarkWriteRead). A message echoed with one read and one
-// write saves two of them.
+// # Linux
+//
+// Reads and writes go through syscall.RawSyscall, not Syscall. A call on a
+// non-blocking socket never blocks, so the runtime's bookkeeping for a call
+// that might (entersyscall and exitsyscall, which let another thread take
+// over the goroutine's P) is pure cost: about 0.2 us per call on the 2-core
+// build machine, where a 32-byte write plus read on a socket pair costs 3.5
+// to 4 us in all (BenchmarkWriteRead). A message echoed with one read and
+// one write saves two of them.
 //
 // A raw call cannot be preempted, so it also delays a stop-the-world of the
 // garbage collector until it returns. Calls that may copy more than
 // RawLimit bytes therefore take the ordinary path: the kernel's copy of
 // a large buffer is the one part of these calls that can take long.
+//
+// Sockets are made with SOCK_NONBLOCK|SOCK_CLOEXEC and accepted with
+// accept4(2), which reads the peer's address into the caller's AddrBuf:
+// an accept allocates nothing.
+//
+// # Darwin and the BSDs
+//
+// Reads and writes take the ordinary path of golang.org/x/sys/unix (on
+// darwin and OpenBSD a system call must go through libc). A new descriptor
+// is made, then set close-on-exec while syscall.ForkLock is held, so that
+// a fork of another goroutine cannot pass it to a child in between, then
+// set non-blocking. This portable path (socketPortable, acceptPortable,
+// socketpairPortable) builds on Linux too, where its tests run it
+// against real sockets. Its accept allocates the peer's address (a
+// unix.Sockaddr) per connection.
 package sockio
 
-import (
-	"syscall"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
-)
-
-// RawLimit is the most bytes a call moves through the raw path.
+// RawLimit is the most bytes a Linux read or write moves through the raw
+// path.
 const RawLimit = 64 << 10
-
-// Read is read(2) on a non-blocking fd. It returns what unix.Read returns:
-// (0, nil) at the end of the stream, unix.EAGAIN when nothing is there.
-func Read(fd int, p []byte) (int, error) {
-	if len(p) == 0 || len(p) > RawLimit {
-		return unix.Read(fd, p)
-	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	return result(n, e)
-}
-
-// Write is write(2) on a non-blocking fd, returning what unix.Write returns.
-func Write(fd int, p []byte) (int, error) {
-	if len(p) == 0 || len(p) > RawLimit {
-		return unix.Write(fd, p)
-	}
-	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	return result(n, e)
-}
-
-// Writev3 is writev(2) of up to three buffers (empty ones are skipped) on
-// a non-blocking fd: how a frame is sent from a caller's slice, after what
-// is already queued and the frame's header, without copying it. It returns
-// the bytes written in all.
-func Writev3(fd int, a, b, c []byte) (int, error) {
-	var iov [3]unix.Iovec
-	n, total := 0, 0
-	for _, p := range [3][]byte{a, b, c} {
-		if len(p) == 0 {
-			continue
-		}
-		iov[n].Base = &p[0]
-		iov[n].SetLen(len(p))
-		n++
-		total += len(p)
-	}
-	if n == 0 {
-		return 0, nil
-	}
-	trap := syscall.RawSyscall
-	if total > RawLimit {
-		trap = syscall.Syscall
-	}
-	w, _, e := trap(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
-	return result(w, e)
-}
-
-// result turns a raw call's outcome into unix's convention. Converting an
-// Errno to an error does not allocate.
-func result(n uintptr, e syscall.Errno) (int, error) {
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}

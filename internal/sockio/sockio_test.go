@@ -10,7 +10,7 @@ import (
 
 func socketPair(t testing.TB) (a, b int) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fds, err := Socketpair()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,63 @@
+package sockio
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Read is read(2) on a non-blocking fd. It returns what unix.Read returns:
+// (0, nil) at the end of the stream, unix.EAGAIN when nothing is there.
+func Read(fd int, p []byte) (int, error) {
+	if len(p) == 0 || len(p) > RawLimit {
+		return unix.Read(fd, p)
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	return result(n, e)
+}
+
+// Write is write(2) on a non-blocking fd, returning what unix.Write returns.
+func Write(fd int, p []byte) (int, error) {
+	if len(p) == 0 || len(p) > RawLimit {
+		return unix.Write(fd, p)
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	return result(n, e)
+}
+
+// Writev3 is writev(2) of up to three buffers (empty ones are skipped) on
+// a non-blocking fd: how a frame is sent from a caller's slice, after what
+// is already queued and the frame's header, without copying it. It returns
+// the bytes written in all.
+func Writev3(fd int, a, b, c []byte) (int, error) {
+	var iov [3]unix.Iovec
+	n, total := 0, 0
+	for _, p := range [3][]byte{a, b, c} {
+		if len(p) == 0 {
+			continue
+		}
+		iov[n].Base = &p[0]
+		iov[n].SetLen(len(p))
+		n++
+		total += len(p)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	trap := syscall.RawSyscall
+	if total > RawLimit {
+		trap = syscall.Syscall
+	}
+	w, _, e := trap(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
+	return result(w, e)
+}
+
+// result turns a raw call's outcome into unix's convention. Converting an
+// Errno to an error does not allocate.
+func result(n uintptr, e syscall.Errno) (int, error) {
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}

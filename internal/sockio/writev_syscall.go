@@ -1,0 +1,35 @@
+//go:build freebsd || netbsd
+
+package sockio
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Writev3 is writev(2) of up to three buffers (empty ones are skipped) on
+// a non-blocking fd: how a frame is sent from a caller's slice, after what
+// is already queued and the frame's header, without copying it. It returns
+// the bytes written in all.
+func Writev3(fd int, a, b, c []byte) (int, error) {
+	var iov [3]unix.Iovec
+	n := 0
+	for _, p := range [3][]byte{a, b, c} {
+		if len(p) == 0 {
+			continue
+		}
+		iov[n].Base = &p[0]
+		iov[n].SetLen(len(p))
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	w, _, e := syscall.Syscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
+	if e != 0 {
+		return 0, e
+	}
+	return int(w), nil
+}
