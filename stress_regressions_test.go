@@ -1,17 +1,23 @@
 package lws_test
 
-// Regression tests for bugs the stress test found, each narrowed down to
-// the one sequence of events that shows it.
+// Regression tests for bugs the stress test and the review of its
+// coverage found, each narrowed down to the one sequence of events that
+// shows it.
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/lws-go/lws"
+	"github.com/lws-go/lws/tlsconn"
+	"github.com/lws-go/lws/wsproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -109,4 +115,121 @@ func TestHoldEndsWhenOutputDrainsOutsideWritable(t *testing.T) {
 		}
 		readAvailable()
 	}
+}
+
+// captureConn holds what is written to it while capturing, so a test can
+// send TLS records together with bytes of its own in one write.
+type captureConn struct {
+	net.Conn
+	capturing bool
+	held      []byte
+}
+
+func (c *captureConn) Write(p []byte) (int, error) {
+	if c.capturing {
+		c.held = append(c.held, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// A TLS record that fails to decrypt ends the connection (1006, with a
+// log line), and so does the peer's close_notify, but only after the data
+// decrypted before them has been delivered, whether they arrive in the
+// same read as the data or after it; the peer keeps its TCP connection
+// open, so nothing but the TLS session tells the end. After a
+// close_notify the peer may still read: the reply to its last message
+// goes out before the connection closes, as it does after a TCP FIN.
+func TestTLSEndAfterData(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		together   bool
+		end        func(c *tls.Conn, tcp net.Conn, cc *captureConn)
+		readsReply bool
+	}{
+		{"bad record in the same read", true, writeBadRecord, false},
+		{"bad record alone", false, writeBadRecord, false},
+		{"close_notify in the same read", true, writeCloseNotify, true},
+		{"close_notify alone", false, writeCloseNotify, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			together := tc.together
+			got := make(chan string, 4)
+			closed := make(chan wsproto.CloseCode, 1)
+			p := &lws.Protocol{
+				Name:       "p",
+				Reassemble: true,
+				OnReceive: func(c *lws.Conn, data []byte) {
+					got <- string(data)
+					c.Write(data, lws.WriteText)
+				},
+				OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) { closed <- code },
+			}
+			cert, roots := testCert()
+			svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p}, TLS: tlsconn.ServerConfigFor(cert)})
+			tcp, err := net.Dial("tcp", svc.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tcp.Close()
+			cc := &captureConn{Conn: tcp}
+			c := tls.Client(cc, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			req := "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+			if _, err := c.Write([]byte(req)); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 101 {
+				t.Fatalf("handshake: %v, %v", resp, err)
+			}
+			cc.capturing = together
+			c.Write(frame(0x81, key1, []byte("before the end")))
+			if together {
+				tc.end(c, tcp, cc)
+			}
+			select {
+			case msg := <-got:
+				if msg != "before the end" {
+					t.Fatalf("received %q", msg)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the message before the end was not delivered")
+			}
+			if !together {
+				tc.end(c, tcp, cc)
+			}
+			select {
+			case code := <-closed:
+				if code != wsproto.CloseAbnormal {
+					t.Fatalf("closed with %d, want 1006", code)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the connection was not closed after the TLS session ended")
+			}
+			if tc.readsReply {
+				_, _, _, _, reply, err := readRawFrame(br)
+				if err != nil || string(reply) != "before the end" {
+					t.Fatalf("reply %q, %v; want the message back before the close", reply, err)
+				}
+			}
+		})
+	}
+}
+
+// writeBadRecord sends what was held and an application data record whose
+// MAC cannot match.
+func writeBadRecord(c *tls.Conn, tcp net.Conn, cc *captureConn) {
+	cc.capturing = false
+	tcp.Write(append(cc.held, append([]byte{0x17, 0x03, 0x03, 0x00, 0x20}, make([]byte, 0x20)...)...))
+}
+
+// writeCloseNotify sends what was held and a close_notify alert, and
+// leaves the TCP connection open.
+func writeCloseNotify(c *tls.Conn, tcp net.Conn, cc *captureConn) {
+	c.CloseWrite()
+	cc.capturing = false
+	tcp.SetWriteDeadline(time.Time{}) // CloseWrite leaves it passed
+	tcp.Write(cc.held)
 }
