@@ -1,5 +1,7 @@
 # make test: installs missing real peers (as root), vets, runs every test with
-# -race, then a short pass of every fuzz target. Keep it well under 15 minutes.
+# -race (the stress test's bounded slice with the lwsdebug and lwsfault
+# checks), the tests that skip checks under -race again without it, then a
+# short pass of every fuzz target. Keep it well under 15 minutes.
 GO      ?= go
 FUZZTIME ?= 5s
 # package:FuzzTarget pairs run by make fuzz: every Fuzz function of the
@@ -10,7 +12,14 @@ FUZZ_TARGETS ?= $(shell ./scripts/fuzz-targets.sh)
 # keep their own dependencies out of its go.mod
 MODULES := . browsertest bench backplane
 
-.PHONY: test peers vet unit fuzz soak bench build
+.PHONY: test peers vet unit fuzz soak bench build stress
+
+# Build tags of the checks make test runs beside the ordinary build:
+# lwsdebug makes evloop's loop-ownership assertion (AssertInLoop) panic
+# off the loop goroutine, lwsfault lets internal/sockio inject socket
+# faults (short reads and writes, EAGAIN, EINTR, resets). Production
+# builds have neither.
+CHECK_TAGS := lwsdebug,lwsfault
 
 test: peers vet unit fuzz
 
@@ -19,12 +28,19 @@ peers:
 
 vet:
 	@set -e; for m in $(MODULES); do echo "vet $$m"; (cd $$m && $(GO) vet ./...); done
+	$(GO) vet -tags $(CHECK_TAGS) ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
 unit:
-	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 -timeout 10m ./...); done
-	# allocation assertions need a build without the race detector
-	$(GO) test -count=1 -run 'AllocatesNothing|Allocs' ./...
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 -timeout 10m -skip '^TestStress$$' ./...); done
+	# the stress test's bounded slice (fixed seeds, one per cell of its
+	# matrix), with socket faults and loop-ownership assertions, and the
+	# tests of those two
+	$(GO) test -race -count=1 -timeout 10m -tags $(CHECK_TAGS) -run '^TestStress$$' .
+	$(GO) test -race -count=1 -tags $(CHECK_TAGS) ./internal/sockio ./evloop
+	# the tests that skip (part of) their checks under the race detector
+	@set -e; list=$$(./scripts/norace-tests.sh); echo "$$list" | while read -r pkg re; do \
+		echo "no race: $$pkg $$re"; $(GO) test -count=1 -run "$$re" $$pkg; done
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -35,6 +51,19 @@ fuzz:
 
 build:
 	$(GO) build -o bin/ ./cmd/...
+
+# make stress: the stress test (stress_test.go) with fresh seeds for
+# STRESS_TIME, under the race detector, with socket faults and
+# loop-ownership assertions: random scenarios of server, Service.Connect
+# and Dial connections, plain and TLS, permessage-deflate off and on, one
+# or two loops, epoll, poll(2) or an external loop, every message checked
+# against a model of what was sent. It ends with the number of scenarios,
+# messages, bytes and faults checked; a failure prints its seed and the
+# command that replays it. Not part of make test (which runs a bounded
+# slice), e.g. make stress STRESS_TIME=10m.
+STRESS_TIME ?= 2m
+stress:
+	$(GO) test -race -count=1 -timeout 0 -tags $(CHECK_TAGS) -run '^TestStress$$' -v -stress.time=$(STRESS_TIME) .
 
 # make soak: the churn soak (internal/soak), a few minutes; not part of make
 # test. Thousands of connections per cycle open, exchange messages and close

@@ -62,6 +62,10 @@ type Config struct {
 	// Service.ServiceTimers (libwebsockets' external poll loop support).
 	External *evloop.External
 
+	// ForcePoll makes the loops wait with poll(2) instead of epoll on
+	// Linux (evloop.Config.ForcePoll), mainly for tests of that backend.
+	ForcePoll bool
+
 	// TLS serves every accepted connection with TLS (https:// and wss://;
 	// libwebsockets' ssl_cert_filepath and ssl_private_key_filepath):
 	// tlsconn.ServerConfig makes one from PEM files. ALPN defaults to

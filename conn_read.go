@@ -61,7 +61,10 @@ func (c *Conn) readBatch() {
 			if kept {
 				c.loop.putBuf(b)
 			}
-			if !c.canRead() || !kept && len(b) < len(buf) && !c.tlsMore() {
+			// A short read ends the batch: the socket is drained for now,
+			// and what the TLS session still holds is consumed from a
+			// posted function, after the replies of this batch are sent.
+			if !c.canRead() || !kept && len(b) < len(buf) {
 				return
 			}
 			continue

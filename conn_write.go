@@ -312,6 +312,11 @@ func (c *Conn) flush() {
 		c.lingeringClose()
 		return
 	}
+	// Reading held for this output resumes now: no writability event
+	// may come to resume it (the flush was not writable's).
+	if c.rxHeld {
+		c.checkBackpressure()
+	}
 	c.updateEvents()
 }
 

@@ -41,6 +41,7 @@ func Example_externalPoll() {
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() { // the program's poll loop
 		defer close(stopped)
+		defer svc.Close() // from the loop's goroutine, between ServiceFD calls
 		var fds []unix.PollFd
 		for {
 			select {
@@ -89,6 +90,5 @@ func Example_externalPoll() {
 	close(stop)
 	svc.Post(func() {}) // wakes the poll loop: the service's wake-up fd is watched too
 	<-stopped
-	svc.Close()
 	// Output: served from my own poll loop
 }

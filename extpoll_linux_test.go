@@ -103,6 +103,7 @@ func (p *foreignEpoll) notifications() *evloop.External {
 // hand each ready fd to ServiceFD, until stop; then it closes the service
 // from this goroutine.
 func (p *foreignEpoll) run(svc *lws.Service, stop *atomic.Bool) {
+	defer svc.Close()
 	var evs [64]unix.EpollEvent
 	for !stop.Load() {
 		timeout := -1
@@ -202,7 +203,6 @@ func TestExternalEpollNoLeaks(t *testing.T) {
 	defer func() {
 		if !stop.Load() {
 			stopLoop()
-			svc.Close()
 		}
 	}()
 
@@ -280,10 +280,7 @@ func TestExternalEpollNoLeaks(t *testing.T) {
 		}
 	}
 
-	stopLoop()
-	// Close from the loop's goroutine would be the rule; the loop has
-	// returned, so this goroutine is the only one touching the service.
-	svc.Close()
+	stopLoop() // the loop closes the service from its goroutine as it ends
 	if len(p.reg) != 0 {
 		t.Errorf("after Close still watched: %v", p.reg)
 	}

@@ -3,6 +3,7 @@ package lws_test
 import (
 	"net"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ func TestRemoteAddr(t *testing.T) {
 			p := &lws.Protocol{Name: "p", OnEstablished: func(c *lws.Conn) { got <- c.RemoteAddr() }}
 			svc, err := lws.New(lws.Config{Addr: addr, Protocols: []*lws.Protocol{p}})
 			if err != nil {
-				if addr[0] == '[' {
+				if addr[0] == '[' && os.Getenv("CI") != "true" {
 					t.Skipf("no IPv6 loopback here: %v", err)
 				}
 				t.Fatal(err)

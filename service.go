@@ -86,7 +86,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("lws: an external poll loop drives exactly one service loop")
 	}
 	for i := 0; i < n; i++ {
-		ev, err := evloop.New(evloop.Config{Table: s.table, External: cfg.External})
+		ev, err := evloop.New(evloop.Config{Table: s.table, External: cfg.External, ForcePoll: cfg.ForcePoll})
 		if err != nil {
 			s.closeLoops()
 			return nil, fmt.Errorf("lws: creating service loop: %w", err)

@@ -24,7 +24,7 @@ import (
 type tlsState struct {
 	s           *tlsconn.Session
 	handshaking bool
-	more        bool   // the last read filled the caller's buffer: more may be decrypted without socket input
+	more        bool   // the session holds input the socket will not signal: more decrypted data, or the end found after data
 	owed        int    // plaintext bytes encrypted whose ciphertext is not all written yet
 	outWaiting  bool   // handshake output the socket did not take: watch writability
 	then        func() // run once the handshake has succeeded
@@ -185,12 +185,14 @@ func (c *Conn) sockRead(buf []byte) (int, error) {
 		case err == nil:
 			continue
 		case errors.Is(err, tlsconn.ErrWouldBlock):
-		case err == io.EOF: // close_notify
-			t.more = false
-			return n, nil
 		default:
-			t.more = false
-			if n > 0 {
+			// The end of the stream (close_notify, io.EOF) or a record
+			// that failed: data read before it goes first, and the
+			// session, which keeps the error, reports it to the next
+			// call; more makes sure there is one, as the socket may
+			// signal nothing again.
+			t.more = n > 0
+			if n > 0 || err == io.EOF {
 				return n, nil
 			}
 			return 0, err
@@ -241,8 +243,8 @@ func (c *Conn) sockWrite(b []byte) (int, error) {
 	return k, nil
 }
 
-// tlsMore reports whether the TLS session may hold received data the
-// socket will not signal again.
+// tlsMore reports whether the TLS session may hold received data, or the
+// end of the stream, that the socket will not signal again.
 func (c *Conn) tlsMore() bool { return c.tls != nil && c.tls.more }
 
 // tlsCloseNotify sends a close_notify alert, best effort, before the

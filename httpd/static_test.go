@@ -148,6 +148,9 @@ func TestOpenStaticDevice(t *testing.T) {
 	}
 	want(t, status, 403) // symlink outside the root
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mknod (make test runs as root): %v", err)
+		}
 		t.Skipf("mknod: %v", err)
 	}
 	f, _, _, status = OpenStatic(root, "/zero")

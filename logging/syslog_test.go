@@ -24,6 +24,9 @@ func TestSyslogEmitter(t *testing.T) {
 	sock := filepath.Join(dir, "log")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("unixgram listener: %v", err)
+		}
 		t.Skipf("unixgram listener: %v", err)
 	}
 	defer conn.Close()

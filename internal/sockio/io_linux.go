@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Read is read(2) on a non-blocking fd. It returns what unix.Read returns:
+// read is read(2) on a non-blocking fd. It returns what unix.Read returns:
 // (0, nil) at the end of the stream, unix.EAGAIN when nothing is there.
-func Read(fd int, p []byte) (int, error) {
+func read(fd int, p []byte) (int, error) {
 	if len(p) == 0 || len(p) > RawLimit {
 		return unix.Read(fd, p)
 	}
@@ -17,8 +17,8 @@ func Read(fd int, p []byte) (int, error) {
 	return result(n, e)
 }
 
-// Write is write(2) on a non-blocking fd, returning what unix.Write returns.
-func Write(fd int, p []byte) (int, error) {
+// write is write(2) on a non-blocking fd, returning what unix.Write returns.
+func write(fd int, p []byte) (int, error) {
 	if len(p) == 0 || len(p) > RawLimit {
 		return unix.Write(fd, p)
 	}
@@ -26,11 +26,11 @@ func Write(fd int, p []byte) (int, error) {
 	return result(n, e)
 }
 
-// Writev3 is writev(2) of up to three buffers (empty ones are skipped) on
+// writev3 is writev(2) of up to three buffers (empty ones are skipped) on
 // a non-blocking fd: how a frame is sent from a caller's slice, after what
 // is already queued and the frame's header, without copying it. It returns
 // the bytes written in all.
-func Writev3(fd int, a, b, c []byte) (int, error) {
+func writev3(fd int, a, b, c []byte) (int, error) {
 	var iov [3]unix.Iovec
 	n, total := 0, 0
 	for _, p := range [3][]byte{a, b, c} {

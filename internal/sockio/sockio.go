@@ -33,6 +33,10 @@
 // socketpairPortable) builds on Linux too, where its tests run it
 // against real sockets. Its accept allocates the peer's address (a
 // unix.Sockaddr) per connection.
+//
+// A build with the lwsfault tag injects faults into these calls for tests
+// (faults.go); without it Read, Write and Writev3 are one-line wrappers
+// the compiler inlines, so callers make exactly the calls above.
 package sockio
 
 // RawLimit is the most bytes a Linux read or write moves through the raw
