@@ -1,3 +1,5 @@
+//go:build linux
+
 package lws_test
 
 // The stress test's lws connection ends: server connections and

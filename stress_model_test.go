@@ -1,3 +1,5 @@
+//go:build linux
+
 package lws_test
 
 // The stress test's model of what was sent: every message is derived from

@@ -1,3 +1,5 @@
+//go:build linux
+
 package lws_test
 
 // Targeted tests of input paths the stress test reaches only by chance.

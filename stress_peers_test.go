@@ -1,3 +1,5 @@
+//go:build linux
+
 package lws_test
 
 // The stress test's other client ends: Dial clients (ClientConn), with

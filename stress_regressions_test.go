@@ -1,3 +1,5 @@
+//go:build linux
+
 package lws_test
 
 // Regression tests for bugs the stress test and the review of its

@@ -1,3 +1,5 @@
+//go:build linux
+
 package lws_test
 
 // One stress scenario: a server Service and a client Service configured

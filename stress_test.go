@@ -1,3 +1,5 @@
+//go:build linux
+
 package lws_test
 
 // TestStress is a seeded, randomized test of the whole stack (see
