@@ -29,6 +29,8 @@ peers:
 vet:
 	@set -e; for m in $(MODULES); do echo "vet $$m"; (cd $$m && $(GO) vet ./...); done
 	$(GO) vet -tags $(CHECK_TAGS) ./...
+	# darwin and the BSDs: the library, the test apps and the root tests build
+	./scripts/cross-build.sh
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 
 unit:
