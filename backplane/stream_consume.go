@@ -1,0 +1,231 @@
+package backplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lws-go/lws/logging"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Reading the stream. Each server reads the whole stream through its own
+// durable consumer (named after Options.Instance), without acks: the
+// consumer's delivered sequence is where a restarted server resumes. The
+// consumer is recreated from the last offset read whenever its delivery
+// has a hole (a reconnect lost messages in flight), its heartbeats stop,
+// or it is gone; so this server reads every message once, in order, and
+// catches up after an outage.
+
+// consumerHeartbeat is the consumer's idle heartbeat: two missed ones
+// recreate it.
+const consumerHeartbeat = 2 * time.Second
+
+var errDeliveryHole = errors.New("consumer delivery skipped a message")
+
+func (s *Stream) consumeLoop() {
+	defer s.workers.Done()
+	var lastErr string
+	for {
+		err := s.consumeOnce()
+		select {
+		case <-s.done:
+			return
+		default:
+		}
+		if msg := err.Error(); msg != lastErr {
+			lastErr = msg
+			logging.Warnf("backplane %s: stream %s: reading: %v (retrying every %v)", s.b.id, s.name, err, s.b.reconnectWait)
+		}
+		select {
+		case <-s.done:
+			return
+		case <-time.After(s.b.reconnectWait):
+		}
+	}
+}
+
+// ensure creates the stream or updates its limits, and returns it.
+func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
+	storage := jetstream.FileStorage
+	if s.o.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	return s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        s.name,
+		Subjects:    []string{s.filter},
+		MaxMsgs:     s.o.MaxMsgs,
+		MaxBytes:    s.o.MaxBytes,
+		MaxAge:      s.o.MaxAge,
+		Storage:     storage,
+		Replicas:    s.o.Replicas,
+		Discard:     jetstream.DiscardOld,
+		AllowDirect: true,
+	})
+}
+
+// consumeOnce (re)creates the consumer from the last offset read and
+// reads until something goes wrong.
+func (s *Stream) consumeOnce() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := s.ensure(ctx)
+	if err != nil {
+		return err
+	}
+	info := st.CachedInfo()
+	epoch := epochOf(info.Created)
+
+	s.mu.Lock()
+	if s.epoch != epoch {
+		known := s.epoch != ""
+		s.epoch = epoch
+		if known {
+			s.newEpoch()
+		}
+	}
+	start := s.head + 1
+	first := !s.started
+	s.mu.Unlock()
+
+	if first {
+		// Resume where a previous run of this instance stopped, or start
+		// with what is published from now on.
+		start = info.State.LastSeq + 1
+		if ci, err := st.Consumer(ctx, s.consumerName); err == nil {
+			start = ci.CachedInfo().Delivered.Stream + 1
+		}
+		s.mu.Lock()
+		s.head, s.cacheFrom, s.started = start-1, start, true
+		s.toStream()
+		s.checkWaiting()
+		s.mu.Unlock()
+	}
+
+	if err := st.DeleteConsumer(ctx, s.consumerName); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("deleting consumer: %w", err)
+	}
+	cons, err := st.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:           s.consumerName,
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       start,
+		AckPolicy:         jetstream.AckNonePolicy,
+		InactiveThreshold: s.o.MaxAge,
+	})
+	if err != nil {
+		return fmt.Errorf("creating consumer: %w", err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(512), jetstream.PullHeartbeat(consumerHeartbeat), jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		it.Stop()
+		return ErrStreamClosed
+	}
+	s.iter = it
+	s.mu.Unlock()
+	defer it.Stop()
+
+	for want := uint64(1); ; want++ {
+		msg, err := it.Next()
+		if err != nil {
+			return err
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return err
+		}
+		if md.Sequence.Consumer != want {
+			return errDeliveryHole
+		}
+		s.read(md.Sequence.Stream, msg.Subject(), msg.Data())
+	}
+}
+
+// newEpoch starts over in a new stream: the old one was deleted or lost
+// its storage. Clients are told (a gap); own messages not read back are
+// published again into the new stream.
+func (s *Stream) newEpoch() {
+	s.stats.epochChanges.Add(1)
+	logging.Warnf("backplane %s: stream %s was recreated: a new epoch, its history is lost", s.b.id, s.name)
+	s.head, s.cache, s.cacheLen, s.cacheFrom = 0, nil, 0, 1
+	s.needSync = true
+	for _, p := range s.pending {
+		p.acked = false
+	}
+	s.gap("the stream was recreated")
+	s.checkWaiting()
+}
+
+// read takes one message of the stream, in order.
+func (s *Stream) read(offset uint64, subject string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if offset <= s.head {
+		return // read again after a consumer reset
+	}
+	if offset > s.head+1 {
+		n := offset - s.head - 1
+		s.stats.missed.Add(n)
+		logging.Warnf("backplane %s: stream %s: %d messages were gone from the history before this server read them", s.b.id, s.name, n)
+		s.head, s.cache, s.cacheLen, s.cacheFrom = offset-1, nil, 0, offset
+		s.gap(fmt.Sprintf("%d messages lost", n))
+	}
+	s.head = offset
+	seq, key, data, ok := openStreamEnvelope(body)
+	if !ok {
+		s.stats.malformed.Add(1)
+		return
+	}
+	sender := senderOf(subject)
+	if seq <= s.high[sender] {
+		s.stats.duplicates.Add(1)
+		return
+	}
+	s.high[sender] = seq
+	s.stats.received.Add(1)
+	e := &entry{offset: offset, sender: sender, seq: seq, key: key, data: append([]byte(nil), data...)}
+	s.remember(e)
+	if sender == s.b.sender {
+		s.readBack(seq)
+	}
+	s.deliver(e)
+	s.checkWaiting()
+}
+
+// remember puts e in the cache, dropping the oldest beyond its bounds.
+func (s *Stream) remember(e *entry) {
+	s.cache = append(s.cache, e)
+	s.cacheLen += e.size()
+	drop := 0
+	for len(s.cache)-drop > s.o.CacheMsgs || s.cacheLen > s.o.CacheBytes && len(s.cache)-drop > 1 {
+		s.cacheLen -= s.cache[drop].size()
+		s.cacheFrom = s.cache[drop].offset + 1
+		s.cache[drop] = nil
+		drop++
+	}
+	if drop > 0 {
+		s.cache = s.cache[drop:]
+	}
+}
+
+// readBack retires own messages up to seq: the stream has them.
+func (s *Stream) readBack(seq uint64) {
+	n := 0
+	for n < len(s.pending) && s.pending[n].seq <= seq {
+		if !s.pending[n].acked {
+			s.pending[n].acked = true
+			s.stats.published.Add(1)
+		}
+		s.pendingLen -= s.pending[n].size()
+		s.pending[n] = nil
+		n++
+	}
+	s.pending = s.pending[n:]
+	s.ownRead = seq
+	s.toStream()
+}
