@@ -100,7 +100,9 @@ func (d *durableServer) start() {
 	if err != nil {
 		d.t.Fatalf("New: %v", err)
 	}
-	d.port = svc.Port()
+	if d.port == 0 {
+		d.port = svc.Port()
+	}
 	d.svc, d.bp, d.st, d.done = svc, bp, st, make(chan error, 1)
 	go func() { d.done <- svc.Run() }()
 }
@@ -170,7 +172,7 @@ func (r *streamReader) add(ev backplane.Event) {
 	if ev.Kind != backplane.Message {
 		r.statuses[ev.Kind]++
 		switch ev.Kind {
-		case backplane.NotRecovered:
+		case backplane.NotRecovered, backplane.At:
 			r.mode = map[int]readMode{}
 		case backplane.Gap:
 			for s, m := range r.mode {
