@@ -51,13 +51,16 @@ const (
 
 // member is a client connection served by a stream.
 type member struct {
-	c      *lws.Conn
-	key    string
-	framed bool // presented a position: gets statuses and positions
-	state  memberState
-	pos    Position // what it has read (in recovery: so far)
-	since  Position // what it presented
-	timer  *time.Timer
+	c         *lws.Conn
+	key       string
+	framed    bool // presented a position: gets statuses and positions
+	state     memberState
+	pos       Position // what it has read (in recovery: so far)
+	since     Position // what it presented
+	timer     *time.Timer
+	held      [][]byte // messages it sent, held until this server has read all it had (PublishFrom)
+	heldAt    time.Time
+	holdTimer *time.Timer
 }
 
 // Serve makes c a client of the stream for messages of key: call it from
@@ -124,6 +127,90 @@ func (s *Stream) remove(m *member) {
 		m.timer.Stop()
 	}
 	m.state = goneState
+	if len(m.held) > 0 {
+		s.stats.heldTooLong.Add(uint64(len(m.held)))
+		s.release(m)
+	}
+}
+
+var errNotServed = errors.New("backplane: PublishFrom: the connection is not served by the stream")
+
+// PublishFrom publishes data sent by client c (one served by Serve)
+// under c's key, as Publish does, and after everything c had read: a
+// client that reconnected to this server with a position holding
+// messages this server has not read yet (some other server delivered
+// them ahead of the stream while NATS was unreachable) has its messages
+// held until this server has read them, so every client gets them in
+// that order (a client's own earlier messages among them: its messages
+// stay in order across servers). While held they reach no client, this
+// server's included. Messages held longer than HoldTimeout, or more than
+// half of BufferMsgs, or when c leaves, are published then
+// (StreamStats.HeldTooLong).
+func (s *Stream) PublishFrom(c *lws.Conn, data []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.members[c]
+	switch {
+	case s.closing:
+		return ErrStreamClosed
+	case m == nil:
+		return errNotServed
+	case len(m.held) == 0 && s.caughtUp(m):
+		return s.publish(m.key, data)
+	}
+	s.stats.held.Add(1)
+	m.held = append(m.held, append([]byte(nil), data...))
+	if len(m.held) == 1 {
+		s.holding[m] = struct{}{}
+		m.holdTimer = time.AfterFunc(s.o.HoldTimeout, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if len(m.held) > 0 {
+				s.stats.heldTooLong.Add(uint64(len(m.held)))
+				s.release(m)
+			}
+		})
+	}
+	if len(m.held) >= s.o.BufferMsgs/2 {
+		s.stats.heldTooLong.Add(uint64(len(m.held)))
+		s.release(m)
+	}
+	return nil
+}
+
+// caughtUp reports whether this server has read everything m had: m is
+// live and reads nothing ahead of the stream but this server's own.
+func (s *Stream) caughtUp(m *member) bool {
+	if m.state != liveState {
+		return false
+	}
+	for _, a := range m.pos.Ahead {
+		if a.Sender != s.b.sender {
+			return false
+		}
+	}
+	return true
+}
+
+// releaseHeld publishes the held messages of members that have caught up.
+func (s *Stream) releaseHeld() {
+	for m := range s.holding {
+		if s.caughtUp(m) {
+			s.release(m)
+		}
+	}
+}
+
+func (s *Stream) release(m *member) {
+	held := m.held
+	m.held = nil
+	delete(s.holding, m)
+	if m.holdTimer != nil {
+		m.holdTimer.Stop()
+	}
+	for _, data := range held {
+		_ = s.publish(m.key, data) // ErrBufferFull: counted
+	}
 }
 
 // tryRecover serves m's recovery if this server can now: it reports
@@ -187,6 +274,9 @@ func (s *Stream) catchUp(m *member) {
 		m.pos.advance(0, s.b.sender, s.ahead)
 	}
 	m.state = liveState
+	if len(m.held) > 0 && s.caughtUp(m) {
+		s.release(m)
+	}
 }
 
 // refuse tells m its position cannot be recovered and makes it live from
@@ -195,6 +285,9 @@ func (s *Stream) refuse(m *member, why string) {
 	s.stats.notRecovered.Add(1)
 	m.state, m.pos = liveState, s.position()
 	s.status(m, "!not-recovered "+m.pos.String()+" "+why)
+	if len(m.held) > 0 && s.caughtUp(m) {
+		s.release(m)
+	}
 }
 
 // gap tells live clients this server lost messages.

@@ -56,6 +56,11 @@ type StreamOptions struct {
 	// (default 10s); then the client is told it cannot be recovered.
 	RecoverTimeout time.Duration
 
+	// HoldTimeout bounds how long PublishFrom holds a client's messages
+	// behind what the client had read and this server has not (default
+	// 1 minute): longer means the server that delivered it is gone.
+	HoldTimeout time.Duration
+
 	// Binary sends messages to clients as binary messages (default text).
 	Binary bool
 }
@@ -90,6 +95,9 @@ func (o StreamOptions) withDefaults() StreamOptions {
 	}
 	if o.RecoverTimeout <= 0 {
 		o.RecoverTimeout = 10 * time.Second
+	}
+	if o.HoldTimeout <= 0 {
+		o.HoldTimeout = time.Minute
 	}
 	return o
 }
@@ -153,6 +161,7 @@ type Stream struct {
 	closing     bool
 	members     map[*lws.Conn]*member
 	waiting     map[*member]struct{} // recoveries waiting for this server
+	holding     map[*member]struct{} // members with messages held (PublishFrom)
 	recoverings sync.WaitGroup
 }
 
@@ -184,7 +193,7 @@ type streamCounters struct {
 	published, publishErrors, bufferFull, ahead           atomic.Uint64
 	received, duplicates, missed, malformed, epochChanges atomic.Uint64
 	recovered, fromHistory, notRecovered, interrupted     atomic.Uint64
-	slowClosed, sent                                      atomic.Uint64
+	slowClosed, sent, held, heldTooLong                   atomic.Uint64
 }
 
 // StreamStats count a Stream's messages since it was made.
@@ -204,6 +213,8 @@ type StreamStats struct {
 	NotRecovered  uint64 // clients told their position cannot be recovered
 	Interrupted   uint64 // recoveries cut short (the client was closed with 1013)
 	SlowClosed    uint64 // clients closed with 1013 for reading too slowly
+	Held          uint64 // client messages held behind what the client had read (PublishFrom)
+	HeldTooLong   uint64 // of which published before that was read (HoldTimeout passed)
 	Sent          uint64 // messages handed to clients
 }
 
@@ -241,6 +252,7 @@ func (b *Backplane) Stream(name string, opts *StreamOptions) (*Stream, error) {
 		nextSend:     1,
 		members:      map[*lws.Conn]*member{},
 		waiting:      map[*member]struct{}{},
+		holding:      map[*member]struct{}{},
 	}
 	if o.Binary {
 		s.mode = lws.WriteBinary
@@ -290,13 +302,17 @@ func consumerName(instance string) string {
 // other server's clients; while it is not (or slower than LocalDelay)
 // they get it at once. A full buffer refuses it with ErrBufferFull (it
 // then reaches the local clients only). data may be reused once Publish
-// returns.
+// returns. A message from a client is published with PublishFrom.
 func (s *Stream) Publish(key string, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return ErrStreamClosed
 	}
+	return s.publish(key, data)
+}
+
+func (s *Stream) publish(key string, data []byte) error {
 	s.ownSeq++
 	p := &pendingMsg{entry: entry{sender: s.b.sender, seq: s.ownSeq, key: key, data: append([]byte(nil), data...)}, at: time.Now()}
 	if len(s.pending) >= s.o.BufferMsgs || s.pendingLen+p.size() > s.o.BufferBytes {
@@ -339,6 +355,8 @@ func (s *Stream) Stats() StreamStats {
 		NotRecovered:  s.stats.notRecovered.Load(),
 		Interrupted:   s.stats.interrupted.Load(),
 		SlowClosed:    s.stats.slowClosed.Load(),
+		Held:          s.stats.held.Load(),
+		HeldTooLong:   s.stats.heldTooLong.Load(),
 		Sent:          s.stats.sent.Load(),
 	}
 }

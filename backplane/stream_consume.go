@@ -195,6 +195,7 @@ func (s *Stream) read(offset uint64, subject string, body []byte) {
 	}
 	s.deliver(e)
 	s.checkWaiting()
+	s.releaseHeld()
 }
 
 // remember puts e in the cache, dropping the oldest beyond its bounds.

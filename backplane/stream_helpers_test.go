@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,7 +153,13 @@ type streamReader struct {
 	errs     []string
 	count    int
 	statuses map[backplane.EventKind]int
+	trace    []string // with STREAM_TRACE set: every event
+	fresh    int      // fresh starts (At, NotRecovered) so far
+	firsts   []first  // each sender's first message after each fresh start
 }
+
+// first is a sender's first message after fresh start number fresh.
+type first struct{ fresh, sender, seq int }
 
 type readMode uint8
 
@@ -169,11 +176,15 @@ func newStreamReader() *streamReader {
 func (r *streamReader) add(ev backplane.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if os.Getenv("STREAM_TRACE") != "" {
+		r.trace = append(r.trace, fmt.Sprintf("%v %q %s %s", ev.Kind, ev.Data, ev.Position, ev.Reason))
+	}
 	if ev.Kind != backplane.Message {
 		r.statuses[ev.Kind]++
 		switch ev.Kind {
 		case backplane.NotRecovered, backplane.At:
 			r.mode = map[int]readMode{}
+			r.fresh++
 		case backplane.Gap:
 			for s, m := range r.mode {
 				if m == nextOnly {
@@ -200,6 +211,8 @@ func (r *streamReader) add(ev backplane.Event) {
 		if seq > last+1 {
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d: %d missing without a status saying so, at %s", s, seq, last, seq-last-1, ev.Position))
 		}
+	case anyNext:
+		r.firsts = append(r.firsts, first{r.fresh, s, seq})
 	case aheadOK:
 		if seq <= last {
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d (duplicate or out of order) after a gap, at %s", s, seq, last, ev.Position))
@@ -210,6 +223,30 @@ func (r *streamReader) add(ev backplane.Event) {
 	r.mode[s] = nextOnly
 	r.last[s] = seq
 	r.count++
+}
+
+// statusCount is how many statuses r got.
+func (r *streamReader) statusCount() (n, fresh int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.statuses {
+		n += c
+	}
+	return n, r.fresh
+}
+
+// checkFirsts checks that no sender's first message after a fresh start
+// skipped a message sent after that start: floors[f][s] is how many
+// messages s had sent when fresh start f was granted.
+func (r *streamReader) checkFirsts(t testing.TB, name string, floors map[int]map[int]int) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, f := range r.firsts {
+		if fl, ok := floors[f.fresh]; ok && f.seq > fl[f.sender] {
+			t.Errorf("%s: after fresh start %d, the first message of sender %d is %d: %d..%d, sent after that start, are missing", name, f.fresh, f.sender, f.seq, fl[f.sender], f.seq-1)
+		}
+	}
 }
 
 func (r *streamReader) reached(seq int, senders []int) bool {
@@ -229,6 +266,11 @@ func (r *streamReader) check(t testing.TB, name string) {
 	defer r.mu.Unlock()
 	for _, e := range r.errs {
 		t.Errorf("%s: %s", name, e)
+	}
+	if len(r.errs) > 0 {
+		for _, e := range r.trace {
+			t.Logf("%s: %s", name, e)
+		}
 	}
 }
 

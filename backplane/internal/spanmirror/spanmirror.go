@@ -28,9 +28,9 @@ func New(b *backplane.Backplane) (*lws.Protocol, func(*lws.Service) error) {
 
 // NewDurable returns lws-mirror-protocol served from st, a durable
 // stream of the group: every message a client sends is published on st
-// under its mirror instance ("?mirror=<name>") and every client of the
-// instance on every server gets it from st, exactly once and in the
-// stream's order. A client that presents a position ("since") gets
+// under its mirror instance ("?mirror=<name>", Stream.PublishFrom) and
+// every client of the instance on every server gets it from st, exactly
+// once and in the stream's order. A client that presents a position ("since") gets
 // positions with its messages and recovers what it missed when it
 // reconnects, to any server of the group. Unlike the plain mirror, senders
 // are not paused for slow readers: a reader whose send queue fills is
@@ -42,13 +42,10 @@ func NewDurable(st *backplane.Stream) *lws.Protocol {
 		MaxMessageSize: 64 << 10,
 		OnEstablished: func(c *lws.Conn) {
 			q, _ := url.ParseQuery(c.RequestQuery())
-			name := q.Get("mirror")
-			c.SetUser(name)
-			st.Serve(c, name)
+			st.Serve(c, q.Get("mirror"))
 		},
 		OnReceive: func(c *lws.Conn, data []byte) {
-			name, _ := c.User().(string)
-			_ = st.Publish(name, data) // ErrBufferFull: counted, local clients still get it
+			_ = st.PublishFrom(c, data) // ErrBufferFull: counted, local clients still get it
 		},
 		OnClosed: func(c *lws.Conn, _ wsproto.CloseCode, _ string) {
 			st.Leave(c)
