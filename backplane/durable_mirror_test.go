@@ -2,6 +2,7 @@ package backplane_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -235,4 +236,77 @@ func (rc *reconnecting) send(msg string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return c.Conn().WriteMessage(ctx, wsproto.OpText, []byte(msg))
+}
+
+// TestStreamBufferFull: while NATS is down a server keeps its clients'
+// messages, up to BufferMsgs; the next one is refused with a clear,
+// counted error (the mirror closes its sender with 1013), reaches no
+// client, and the kept ones reach every client once NATS is back.
+func TestStreamBufferFull(t *testing.T) {
+	js := startJetStream(t)
+	opts := &backplane.StreamOptions{BufferMsgs: 10}
+	var srv []*durableServer
+	for i := 0; i < 2; i++ {
+		srv = append(srv, startDurableServer(t, js.url(), "bufferfull", fmt.Sprintf("s%d", i), opts))
+		srv[i].ready(t)
+	}
+	local, remote := newStreamReader(), newStreamReader()
+	a := dialStream(t, srv[0].url("r"), "")
+	b := dialStream(t, srv[1].url("r"), "")
+	aDone, bDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(aDone); local.readAll(a) }()
+	go func() { defer close(bDone); remote.readAll(b) }()
+
+	js.stop()
+	if !waitFor(10*time.Second, func() bool { return !srv[0].bp.Conn().IsConnected() }) {
+		t.Fatal("still connected")
+	}
+	sender := dial(t, srv[0].url("r"), mirrorProto)
+	for i := 0; i < 11; i++ {
+		send(t, sender, fmt.Sprintf("0 %d", i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		_, _, err := sender.ReadMessage(ctx)
+		var ce *lws.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != wsproto.CloseTryAgainLater {
+				t.Fatalf("sender closed with %v, want 1013", ce)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("sender: %v", err)
+		}
+	}
+	if !waitFor(20*time.Second, func() bool { return local.reached(9, []int{0}) }) {
+		t.Fatalf("the local client did not get the 10 buffered messages: last %v", local.last)
+	}
+	if st := srv[0].st.Stats(); st.BufferFull != 1 || st.Buffered != 10 {
+		t.Fatalf("stats %+v: want 1 refused, 10 buffered", st)
+	}
+
+	js.start()
+	if !waitFor(20*time.Second, func() bool { return remote.reached(9, []int{0}) }) {
+		t.Fatalf("the remote client did not get the 10 buffered messages: last %v", remote.last)
+	}
+	sender = dial(t, srv[0].url("r"), mirrorProto)
+	send(t, sender, "0 10")
+	for _, r := range []*streamReader{local, remote} {
+		if !waitFor(20*time.Second, func() bool { return r.reached(10, []int{0}) }) {
+			t.Fatalf("message 10 did not arrive: last %v", r.last)
+		}
+	}
+	a.Close(1000, "")
+	b.Close(1000, "")
+	<-aDone
+	<-bDone
+	for name, r := range map[string]*streamReader{"local": local, "remote": remote} {
+		r.check(t, name)
+		if r.count != 11 || r.lost != 0 {
+			t.Errorf("%s client: %d messages, %d lost; want 11, 0", name, r.count, r.lost)
+		}
+	}
+	t.Logf("server 0: %+v", srv[0].st.Stats())
 }

@@ -36,7 +36,7 @@ type StreamOptions struct {
 	// the stream has not given back yet (defaults 65536 messages, 8 MiB):
 	// they wait here while NATS is unreachable and are published in
 	// order once it is back. Beyond either bound Publish refuses the
-	// message with ErrBufferFull: it reaches this server's clients only.
+	// message with ErrBufferFull: no client gets it.
 	BufferMsgs  int
 	BufferBytes int
 
@@ -104,8 +104,8 @@ func (o StreamOptions) withDefaults() StreamOptions {
 
 // ErrBufferFull is returned by Stream.Publish when the buffer of
 // messages waiting for the stream is full (NATS unreachable for long):
-// the message reaches this server's clients only.
-var ErrBufferFull = errors.New("backplane: stream buffer full: message delivered to local clients only")
+// the message is refused, no client gets it.
+var ErrBufferFull = errors.New("backplane: stream buffer full: message refused")
 
 // ErrStreamClosed is returned by Stream.Publish after Backplane.Close.
 var ErrStreamClosed = errors.New("backplane: stream closed")
@@ -200,7 +200,7 @@ type streamCounters struct {
 type StreamStats struct {
 	Published     uint64 // own messages the stream acknowledged
 	Buffered      int    // own messages not read back from the stream yet
-	BufferFull    uint64 // own messages refused by a full buffer (local clients only)
+	BufferFull    uint64 // own messages refused by a full buffer
 	PublishErrors uint64 // publishes that failed and were sent again
 	Ahead         uint64 // own messages delivered locally ahead of the stream
 	Received      uint64 // messages read from the stream and delivered
@@ -300,9 +300,9 @@ func consumerName(instance string) string {
 // the buffer until the stream has it. While NATS is reachable the local
 // clients get it from the stream, in the stream's order like every
 // other server's clients; while it is not (or slower than LocalDelay)
-// they get it at once. A full buffer refuses it with ErrBufferFull (it
-// then reaches the local clients only). data may be reused once Publish
-// returns. A message from a client is published with PublishFrom.
+// they get it at once. A full buffer refuses it with ErrBufferFull: then
+// no client gets it. data may be reused once Publish returns. A message
+// from a client is published with PublishFrom.
 func (s *Stream) Publish(key string, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -313,14 +313,12 @@ func (s *Stream) Publish(key string, data []byte) error {
 }
 
 func (s *Stream) publish(key string, data []byte) error {
-	s.ownSeq++
-	p := &pendingMsg{entry: entry{sender: s.b.sender, seq: s.ownSeq, key: key, data: append([]byte(nil), data...)}, at: time.Now()}
+	p := &pendingMsg{entry: entry{sender: s.b.sender, seq: s.ownSeq + 1, key: key, data: append([]byte(nil), data...)}, at: time.Now()}
 	if len(s.pending) >= s.o.BufferMsgs || s.pendingLen+p.size() > s.o.BufferBytes {
 		s.stats.bufferFull.Add(1)
-		s.toImmediate("buffer full")
-		s.deliverAhead(&p.entry)
 		return ErrBufferFull
 	}
+	s.ownSeq++
 	p.body = streamEnvelope(p.seq, key, data)
 	s.pending = append(s.pending, p)
 	s.pendingLen += p.size()

@@ -253,7 +253,7 @@ func (r *streamReader) reached(seq int, senders []int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range senders {
-		if last, ok := r.last[s]; !ok || last < seq || r.mode[s] != nextOnly {
+		if last, ok := r.last[s]; !ok || last < seq || r.mode[s] == anyNext {
 			return false
 		}
 	}

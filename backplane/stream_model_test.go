@@ -23,8 +23,8 @@ import (
 // sent since its last fresh start.
 //
 // Fixed seeds for make test; STREAM_SEED=<n> replays one seed;
-// STRESS_TIME=<duration> runs fresh seeds, with longer runs, until it
-// has passed.
+// STRESS_TIME=<duration> runs fresh seeds, with longer runs (200 steps),
+// until it has passed; STREAM_STEPS=<n> sets the steps per seed.
 func TestStreamModel(t *testing.T) {
 	steps := 40
 	var seeds []int64
@@ -41,6 +41,9 @@ func TestStreamModel(t *testing.T) {
 	default:
 		seeds = []int64{1, 2, 3}
 	}
+	if n, err := strconv.Atoi(os.Getenv("STREAM_STEPS")); err == nil {
+		steps = n
+	}
 	end := time.Now().Add(stress)
 	for i := 0; i < len(seeds) || stress > 0 && time.Now().Before(end); i++ {
 		seed := time.Now().UnixNano()
@@ -50,7 +53,7 @@ func TestStreamModel(t *testing.T) {
 		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
 			t.Cleanup(func() {
 				if t.Failed() {
-					t.Logf("replay: cd backplane && STREAM_SEED=%d go test -race -count=1 -run 'TestStreamModel' .", seed)
+					t.Logf("replay: cd backplane && STREAM_SEED=%d STREAM_STEPS=%d go test -race -count=1 -run 'TestStreamModel' .", seed, steps)
 				}
 			})
 			runStreamModel(t, seed, steps)
@@ -129,6 +132,7 @@ func runStreamModel(t *testing.T, seed int64, steps int) {
 			m.send(cl, n)
 		case op < 15:
 			cl := m.clients[m.rnd.Intn(len(m.clients))]
+			fresh, to := m.rnd.Intn(8) == 0, m.rnd.Intn(3)
 			// Messages not back yet would be lost with the connection.
 			// While NATS is down they may be held until it is back.
 			if !m.settle(cl, !m.natsUp) {
@@ -136,10 +140,9 @@ func runStreamModel(t *testing.T, seed int64, steps int) {
 			}
 			m.disconnect(cl)
 			since := cl.c.Position()
-			if m.rnd.Intn(8) == 0 {
-				since = "" // a fresh start
+			if fresh {
+				since = ""
 			}
-			to := m.rnd.Intn(3)
 			if trace {
 				t.Logf("step %d: client %d: server %d -> %d since %q", step, cl.id, cl.srv, to, since)
 			}
@@ -150,8 +153,8 @@ func runStreamModel(t *testing.T, seed int64, steps int) {
 			}
 			m.toggleNATS()
 		default:
+			i := m.rnd.Intn(3)
 			if m.natsUp { // a server stopped while NATS is down loses its buffer
-				i := m.rnd.Intn(3)
 				if trace {
 					t.Logf("step %d: server %d restarts", step, i)
 				}

@@ -34,7 +34,9 @@ func New(b *backplane.Backplane) (*lws.Protocol, func(*lws.Service) error) {
 // positions with its messages and recovers what it missed when it
 // reconnects, to any server of the group. Unlike the plain mirror, senders
 // are not paused for slow readers: a reader whose send queue fills is
-// closed with 1013 and recovers when it reconnects.
+// closed with 1013 and recovers when it reconnects. A sender whose
+// message the stream's buffer refuses (NATS unreachable for long) is
+// closed with 1013 "server buffer full": that message is lost.
 func NewDurable(st *backplane.Stream) *lws.Protocol {
 	return &lws.Protocol{
 		Name:           "lws-mirror-protocol",
@@ -45,7 +47,11 @@ func NewDurable(st *backplane.Stream) *lws.Protocol {
 			st.Serve(c, q.Get("mirror"))
 		},
 		OnReceive: func(c *lws.Conn, data []byte) {
-			_ = st.PublishFrom(c, data) // ErrBufferFull: counted, local clients still get it
+			if err := st.PublishFrom(c, data); err != nil {
+				// The buffer is full (NATS unreachable for long): the
+				// message is lost, and the sender told so.
+				c.Close(wsproto.CloseTryAgainLater, "server buffer full")
+			}
 		},
 		OnClosed: func(c *lws.Conn, _ wsproto.CloseCode, _ string) {
 			st.Leave(c)
