@@ -134,12 +134,13 @@ type Stream struct {
 
 	mu sync.Mutex
 	// What this server has read of the stream.
-	epoch    string            // the stream's epoch; "" before NATS answered once
-	head     uint64            // offset of the last message read
-	started  bool              // the consumer has started in this process
-	high     map[string]uint64 // per sender, the highest number read
-	cache    []*entry          // the latest messages read, every one since cacheFrom
-	cacheLen int               // bytes in cache
+	epoch      string            // the stream's epoch; "" before NATS answered once
+	head       uint64            // offset of the last message read
+	started    bool              // the consumer has started in this process
+	configured bool              // ensure has compared the stream's limits with ours
+	high       map[string]uint64 // per sender, the highest number read
+	cache      []*entry          // the latest messages read, every one since cacheFrom
+	cacheLen   int               // bytes in cache
 	// cacheFrom is the first offset the cache is whole from: it holds
 	// every deliverable message in [cacheFrom, head].
 	cacheFrom uint64

@@ -46,13 +46,16 @@ func (s *Stream) consumeLoop() {
 	}
 }
 
-// ensure creates the stream or updates its limits, and returns it.
+// ensure returns the stream, creating it if needed; the first time it
+// also sets the stream's limits to this server's (the last server to
+// start with different limits sets them). The stream is only updated
+// when the limits differ.
 func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
 	storage := jetstream.FileStorage
 	if s.o.Memory {
 		storage = jetstream.MemoryStorage
 	}
-	return s.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	cfg := jetstream.StreamConfig{
 		Name:        s.name,
 		Subjects:    []string{s.filter},
 		MaxMsgs:     s.o.MaxMsgs,
@@ -62,7 +65,26 @@ func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
 		Replicas:    s.o.Replicas,
 		Discard:     jetstream.DiscardOld,
 		AllowDirect: true,
-	})
+	}
+	st, err := s.js.Stream(ctx, s.name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = s.js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			st, err = s.js.Stream(ctx, s.name)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	configured := s.configured
+	s.configured = true
+	s.mu.Unlock()
+	if c := st.CachedInfo().Config; !configured && (c.MaxMsgs != cfg.MaxMsgs || c.MaxBytes != cfg.MaxBytes || c.MaxAge != cfg.MaxAge || c.Replicas != cfg.Replicas) {
+		logging.Noticef("backplane %s: stream %s: setting its limits to %d messages, %d bytes, %v, %d replicas", s.b.id, s.name, cfg.MaxMsgs, cfg.MaxBytes, cfg.MaxAge, cfg.Replicas)
+		return s.js.UpdateStream(ctx, cfg)
+	}
+	return st, nil
 }
 
 // consumeOnce (re)creates the consumer from the last offset read and
