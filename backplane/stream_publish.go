@@ -155,6 +155,9 @@ func (s *Stream) ackLoop() {
 			s.retryLater()
 		}
 		s.mu.Unlock()
+		if !settled {
+			s.signal() // room in the window for what waits
+		}
 	}
 }
 
