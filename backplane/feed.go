@@ -59,7 +59,7 @@ type member struct {
 	since     Position // what it presented
 	timer     *time.Timer
 	held      [][]byte // messages it sent, held until this server has read all it had (PublishFrom)
-	heldAt    time.Time
+	heldLen   int      // their bytes
 	holdTimer *time.Timer
 }
 
@@ -143,9 +143,9 @@ var errNotServed = errors.New("backplane: PublishFrom: the connection is not ser
 // held until this server has read them, so every client gets them in
 // that order (a client's own earlier messages among them: its messages
 // stay in order across servers). While held they reach no client, this
-// server's included. Messages held longer than HoldTimeout, or more than
-// half of BufferMsgs, or when c leaves, are published then
-// (StreamStats.HeldTooLong).
+// server's included. Messages held longer than HoldTimeout, or beyond a
+// quarter of BufferMsgs or BufferBytes, or when c leaves, are published
+// then (StreamStats.HeldTooLong).
 func (s *Stream) PublishFrom(c *lws.Conn, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -160,6 +160,7 @@ func (s *Stream) PublishFrom(c *lws.Conn, data []byte) error {
 	}
 	s.stats.held.Add(1)
 	m.held = append(m.held, append([]byte(nil), data...))
+	m.heldLen += len(data)
 	if len(m.held) == 1 {
 		s.holding[m] = struct{}{}
 		m.holdTimer = time.AfterFunc(s.o.HoldTimeout, func() {
@@ -171,7 +172,7 @@ func (s *Stream) PublishFrom(c *lws.Conn, data []byte) error {
 			}
 		})
 	}
-	if len(m.held) >= s.o.BufferMsgs/2 {
+	if len(m.held) >= s.o.BufferMsgs/4 || m.heldLen >= s.o.BufferBytes/4 {
 		s.stats.heldTooLong.Add(uint64(len(m.held)))
 		s.release(m)
 	}
@@ -203,7 +204,7 @@ func (s *Stream) releaseHeld() {
 
 func (s *Stream) release(m *member) {
 	held := m.held
-	m.held = nil
+	m.held, m.heldLen = nil, 0
 	delete(s.holding, m)
 	if m.holdTimer != nil {
 		m.holdTimer.Stop()
@@ -218,6 +219,9 @@ func (s *Stream) release(m *member) {
 // has not read as far as m's position).
 func (s *Stream) tryRecover(m *member) bool {
 	switch {
+	case s.closing:
+		s.refuse(m, "server stopping")
+		return true
 	case s.epoch == "" || !s.started:
 		return false
 	case m.since.Epoch != s.epoch:

@@ -142,6 +142,19 @@ func TestStreamNotRecovered(t *testing.T) {
 		srv[i].ready(t)
 	}
 	sender := dial(t, srv[0].url("r"), mirrorProto)
+	// A client that stays connected throughout.
+	lc := dialStream(t, srv[1].url("r"), "")
+	live := make(chan backplane.Event, 100)
+	go func() {
+		defer close(live)
+		for {
+			ev, err := lc.Read(context.Background())
+			if err != nil {
+				return
+			}
+			live <- ev
+		}
+	}()
 
 	r := dialStream(t, srv[0].url("r"), "")
 	expectEvent(t, r, backplane.At, "")
@@ -188,6 +201,23 @@ func TestStreamNotRecovered(t *testing.T) {
 	}
 	send(t, sender, "new epoch")
 	expectEvent(t, r3, backplane.Message, "new epoch")
+	// The client connected throughout got every message, was told of
+	// the new epoch (a gap), then got the message of the new epoch.
+	var got []string
+	for ev := range live {
+		got = append(got, ev.Kind.String()+" "+string(ev.Data))
+		if string(ev.Data) == "new epoch" {
+			break
+		}
+	}
+	want := []string{"at "}
+	for _, m := range append(append([]string{"a"}, numbered(0, 30)...), "live") {
+		want = append(want, "message "+m)
+	}
+	want = append(want, "gap ", "message new epoch")
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("the live client got %q\nwant %q", got, want)
+	}
 	for i, s := range srv {
 		t.Logf("server %d: %+v", i, s.st.Stats())
 	}
