@@ -10,24 +10,9 @@ import (
 	"github.com/lws-go/lws/wsproto"
 )
 
-// Serving a Stream to WebSocket clients.
-//
-// A client that wants positions presents the query parameter "since"
-// (SinceParam) in its handshake URL: empty for a fresh start, else the
-// token of the last position it got. Such a client first gets a status
-// message, then every message of its key as "<position token> <data>":
-//
-//	!at <token>                    fresh start: the client's position
-//	!recovered                     what it missed follows, then live ones
-//	!not-recovered <token> <why>   its position cannot be recovered: live
-//	                               from <token> on (what it missed is lost)
-//	!gap <token> <why>             later, on a live connection: this
-//	                               server lost messages (the history was
-//	                               gone before it read them, or the stream
-//	                               was recreated); live from <token> on
-//
-// A client without the parameter gets the bare messages, exactly once
-// and in order while its connection lasts.
+// Serving a Stream to WebSocket clients: membership, live delivery,
+// statuses and recovery from the cache (the package documentation, Client
+// recovery, has the protocol; feed_recover.go recovers from the history).
 
 // SinceParam is the query parameter in which a client presents its
 // position.

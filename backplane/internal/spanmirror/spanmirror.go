@@ -1,6 +1,8 @@
 // Package spanmirror makes the test server's lws-mirror-protocol span the
-// servers of a backplane group: the core module's testapp.SpanningMirror
-// with a backplane Topic as its fan-out.
+// servers of a backplane group: New is the core module's
+// testapp.SpanningMirror with a backplane Topic as its fan-out (at most
+// once); NewDurable serves it from a backplane Stream (exactly once, with
+// client recovery).
 package spanmirror
 
 import (
