@@ -140,6 +140,7 @@ func TestStreamMirrorServerRestart(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); sendFrom(others, n) }()
 	srv[1].stop()
+	readBefore := srv[1].st.Stats().Received
 	<-done
 	sendFrom(others, n)
 	srv[1].start()
@@ -151,6 +152,12 @@ func TestStreamMirrorServerRestart(t *testing.T) {
 	sendFrom(everyone, n)
 	waitAll("after the restart")
 
+	// The restarted server resumed its consumer: it read what was
+	// published while it was away (and at most what it had read in its
+	// last moments again).
+	if after := srv[1].st.Stats().Received; readBefore+after < 20*n {
+		t.Errorf("server 1 read %d messages before its restart and %d after: %d of the %d never", readBefore, after, 20*n-readBefore-after, 20*n)
+	}
 	for i, r := range readers {
 		r.check(t, fmt.Sprintf("reader %d", i))
 		r.mu.Lock()

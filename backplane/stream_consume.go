@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/lws-go/lws/logging"
@@ -11,16 +12,20 @@ import (
 )
 
 // Reading the stream. Each server reads the whole stream through its own
-// durable consumer (named after Options.Instance), without acks: the
-// consumer's delivered sequence is where a restarted server resumes. The
-// consumer is recreated from the last offset read whenever its delivery
-// has a hole (a reconnect lost messages in flight), its heartbeats stop,
-// or it is gone; so this server reads every message once, in order, and
-// catches up after an outage.
+// durable consumer (named after Options.Instance), acknowledging what it
+// has read every ackEvery (AckAll): the acknowledged sequence is where a
+// restarted server resumes, re-reading at most what came in its last
+// ackEvery, which positions make harmless. The consumer is recreated from
+// the last offset read whenever its delivery has a hole (a reconnect lost
+// messages in flight), its heartbeats stop, or it is gone; so this server
+// reads every message once, in order, and catches up after an outage.
 
 // consumerHeartbeat is the consumer's idle heartbeat: two missed ones
 // recreate it.
 const consumerHeartbeat = 2 * time.Second
+
+// ackEvery is how often the consumer acknowledges the last message read.
+const ackEvery = 200 * time.Millisecond
 
 var errDeliveryHole = errors.New("consumer delivery skipped a message")
 
@@ -116,7 +121,7 @@ func (s *Stream) consumeOnce() error {
 		// with what is published from now on.
 		start = info.State.LastSeq + 1
 		if ci, err := st.Consumer(ctx, s.consumerName); err == nil {
-			start = ci.CachedInfo().Delivered.Stream + 1
+			start = ci.CachedInfo().AckFloor.Stream + 1
 		}
 		s.mu.Lock()
 		s.head, s.cacheFrom, s.started = start-1, start, true
@@ -132,7 +137,9 @@ func (s *Stream) consumeOnce() error {
 		Durable:           s.consumerName,
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       start,
-		AckPolicy:         jetstream.AckNonePolicy,
+		AckPolicy:         jetstream.AckAllPolicy,
+		AckWait:           time.Minute, // a redelivery is skipped (read already)
+		MaxAckPending:     -1,
 		InactiveThreshold: s.o.MaxAge,
 	})
 	if err != nil {
@@ -151,8 +158,10 @@ func (s *Stream) consumeOnce() error {
 	s.iter = it
 	s.mu.Unlock()
 	defer it.Stop()
+	acks := startAcking()
+	defer acks.stop()
 
-	for want := uint64(1); ; want++ {
+	for {
 		msg, err := it.Next()
 		if err != nil {
 			return err
@@ -161,11 +170,63 @@ func (s *Stream) consumeOnce() error {
 		if err != nil {
 			return err
 		}
-		if md.Sequence.Consumer != want {
+		if md.Sequence.Consumer != acks.delivered+1 {
 			return errDeliveryHole
 		}
-		s.read(md.Sequence.Stream, msg.Subject(), msg.Data())
+		acks.delivered = md.Sequence.Consumer
+		s.read(md.Sequence.Stream, msg.Subject(), msg.Data()) // skips a redelivery: read already
+		acks.read(msg)
 	}
+}
+
+// acker acknowledges the last message read every ackEvery, and once more
+// when stopped.
+type acker struct {
+	delivered uint64 // consumer sequence of the last delivery (reader only)
+	mu        sync.Mutex
+	last      jetstream.Msg // read, not acknowledged yet
+	done      chan struct{}
+	stopped   chan struct{}
+}
+
+func startAcking() *acker {
+	a := &acker{done: make(chan struct{}), stopped: make(chan struct{})}
+	go func() {
+		defer close(a.stopped)
+		t := time.NewTicker(ackEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				a.flush()
+			case <-a.done:
+				a.flush()
+				return
+			}
+		}
+	}()
+	return a
+}
+
+func (a *acker) read(m jetstream.Msg) {
+	a.mu.Lock()
+	a.last = m
+	a.mu.Unlock()
+}
+
+func (a *acker) flush() {
+	a.mu.Lock()
+	m := a.last
+	a.last = nil
+	a.mu.Unlock()
+	if m != nil {
+		_ = m.Ack() // AckAll: every message up to m; a lost ack is re-read after a restart
+	}
+}
+
+func (a *acker) stop() {
+	close(a.done)
+	<-a.stopped
 }
 
 // newEpoch starts over in a new stream: the old one was deleted or lost
