@@ -178,6 +178,7 @@ func runStreamModel(t *testing.T, seed int64, steps int) {
 				continue // all sent before the client's last fresh start
 			}
 			if !waitFor(60*time.Second, func() bool { return cl.r.reached(s.sent-1, []int{s.id}) }) {
+				m.dump()
 				cl.r.mu.Lock()
 				t.Fatalf("client %d (server %d) did not get message %d of sender %d: last %v, statuses %v", cl.id, cl.srv, s.sent-1, s.id, cl.r.last, cl.r.statuses)
 				cl.r.mu.Unlock()
@@ -268,11 +269,24 @@ func (m *streamModel) settle(cl *modelClient, mayFail bool) bool {
 		return true
 	}
 	if !mayFail {
+		m.dump()
 		cl.r.mu.Lock()
 		m.t.Fatalf("client %d (server %d) never got its own message %d back: last %v, statuses %v", cl.id, cl.srv, s.sent-1, cl.r.last, cl.r.statuses)
 		cl.r.mu.Unlock()
 	}
 	return false
+}
+
+// dump logs the servers' positions and counters, and the clients'.
+func (m *streamModel) dump() {
+	for i, s := range m.srv {
+		m.t.Logf("server %d at %v: %+v", i, s.st.Position(), s.st.Stats())
+	}
+	for _, cl := range m.clients {
+		cl.r.mu.Lock()
+		m.t.Logf("client %d on server %d, sender %d (%d sent): statuses %v", cl.id, cl.srv, cl.snd.id, cl.snd.sent, cl.r.statuses)
+		cl.r.mu.Unlock()
+	}
 }
 
 func (m *streamModel) toggleNATS() {
