@@ -36,13 +36,16 @@ type Options struct {
 
 // Backplane is one server's link to its group on NATS.
 type Backplane struct {
-	nc     *nats.Conn
-	id     string
-	prefix string
-	stats  counters
+	nc            *nats.Conn
+	id            string
+	prefix        string
+	sender        string // this run's id in streams' subjects (random)
+	reconnectWait time.Duration
+	stats         counters
 
-	mu     sync.Mutex
-	topics []*Topic
+	mu      sync.Mutex
+	topics  []*Topic
+	streams []*Stream
 }
 
 type counters struct {
@@ -81,7 +84,9 @@ func Connect(url string, opts *Options) (*Backplane, error) {
 	if o.ReconnectWait <= 0 {
 		o.ReconnectWait = 250 * time.Millisecond
 	}
-	b := &Backplane{id: o.Instance, prefix: escapeToken(o.Prefix)}
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	b := &Backplane{id: o.Instance, prefix: escapeToken(o.Prefix), sender: hex.EncodeToString(r[:]), reconnectWait: o.ReconnectWait}
 	nopts := []nats.Option{
 		nats.Name("lws-backplane " + o.Instance),
 		nats.NoEcho(), // our own messages are not sent back to us at all
@@ -93,9 +98,20 @@ func Connect(url string, opts *Options) (*Backplane, error) {
 				return // Close, not an outage
 			}
 			logging.Warnf("backplane %s: NATS disconnected (%v): local delivery only until it is back", b.id, err)
+			for _, s := range b.streamList() {
+				s.disconnected()
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			logging.Noticef("backplane %s: NATS reconnected to %s", b.id, nc.ConnectedUrl())
+			for _, s := range b.streamList() {
+				s.reconnected()
+			}
+		}),
+		nats.ConnectHandler(func(nc *nats.Conn) { // the first connection, when NATS was down at Connect
+			for _, s := range b.streamList() {
+				s.reconnected()
+			}
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 			subj := ""
@@ -136,9 +152,23 @@ func (b *Backplane) Stats() Stats {
 // Flush waits until NATS has every message published so far, or timeout.
 func (b *Backplane) Flush(timeout time.Duration) error { return b.nc.FlushTimeout(timeout) }
 
-// Close leaves the group: it sends what is buffered (Drain) and closes
-// the NATS connection. Deliveries stop.
+func (b *Backplane) streamList() []*Stream {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]*Stream(nil), b.streams...)
+}
+
+// closeTimeout bounds how long Close waits for the streams to
+// acknowledge the messages buffered for them.
+const closeTimeout = 5 * time.Second
+
+// Close leaves the group: it waits (up to 5s) for the streams to
+// acknowledge their buffered messages, sends what is buffered for
+// topics (Drain) and closes the NATS connection. Deliveries stop.
 func (b *Backplane) Close() error {
+	for _, s := range b.streamList() {
+		s.close(closeTimeout)
+	}
 	err := b.nc.Drain()
 	if errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrConnectionClosed) {
 		b.nc.Close()

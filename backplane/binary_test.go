@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lws-go/lws/backplane"
 	"github.com/lws-go/lws/wsproto"
 )
 
@@ -32,33 +33,47 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
+// buildTestServer builds lws-test-server-nats.
+func buildTestServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lws-test-server-nats")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/lws-test-server-nats").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var serving = regexp.MustCompile(`serving http://localhost:(\d+)/`)
+
+// runTestServer runs bin with args on 127.0.0.1 and returns its port.
+func runTestServer(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out := &syncBuf{}
+	cmd := exec.Command(bin, append([]string{"-i", "127.0.0.1", "-p", "0"}, args...)...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	var m []string
+	if !waitFor(20*time.Second, func() bool { m = serving.FindStringSubmatch(out.String()); return m != nil }) {
+		t.Fatalf("server did not start:\n%s", out.String())
+	}
+	return m[1]
+}
+
 // TestServerBinaryMirrorSpans builds lws-test-server-nats, runs two of
 // them on one embedded NATS and checks a mirror message sent to one
 // reaches a mirror client of the other.
 func TestServerBinaryMirrorSpans(t *testing.T) {
 	ns := startNATS(t, 0)
-	bin := filepath.Join(t.TempDir(), "lws-test-server-nats")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/lws-test-server-nats").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	serving := regexp.MustCompile(`serving http://localhost:(\d+)/`)
+	bin := buildTestServer(t)
 	var ports []string
 	for i := 0; i < 2; i++ {
-		out := &syncBuf{}
-		cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", "0", "--nats", ns.ClientURL(), "--nats-prefix", "binary")
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start: %v", err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-		var m []string
-		if !waitFor(20*time.Second, func() bool { m = serving.FindStringSubmatch(out.String()); return m != nil }) {
-			t.Fatalf("server %d did not start:\n%s", i, out.String())
-		}
-		ports = append(ports, m[1])
+		ports = append(ports, runTestServer(t, bin, "--nats", ns.ClientURL(), "--nats-prefix", "binary"))
 	}
 	// Both servers' subscriptions are on NATS once it counts them.
 	if !waitFor(20*time.Second, func() bool { return ns.NumSubscriptions() >= 2 }) {
@@ -93,4 +108,41 @@ func TestServerBinaryMirrorSpans(t *testing.T) {
 	if _, msg, err := a.ReadMessage(ctx); err != nil || string(msg) != "one" {
 		t.Fatalf("client of server 1 read %q, %v; want its own %q", msg, err, "one")
 	}
+}
+
+// TestServerBinaryDurableMirror runs two lws-test-server-nats
+// --nats-durable on an embedded NATS with JetStream: a client of the
+// first that drops its connection and reconnects to the second with its
+// position gets the strokes it missed, then live ones.
+func TestServerBinaryDurableMirror(t *testing.T) {
+	js := startJetStream(t)
+	bin := buildTestServer(t)
+	var urls []string
+	for i := 0; i < 2; i++ {
+		port := runTestServer(t, bin, "--nats", js.url(), "--nats-durable", "--nats-instance", fmt.Sprintf("bin%d", i))
+		urls = append(urls, fmt.Sprintf("ws://127.0.0.1:%s/?mirror=bin", port))
+	}
+	r := dialStream(t, urls[0], "")
+	expectEvent(t, r, backplane.At, "")
+	// The servers read the stream once a message sent to one comes
+	// back on a client of each.
+	sender := dial(t, urls[1], mirrorProto)
+	send(t, sender, "one")
+	expectEvent(t, r, backplane.Message, "one")
+	pos := r.Position()
+	r.Close(1000, "")
+	send(t, sender, "two", "three")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, want := range []string{"one", "two", "three"} { // the sender's own echo
+		if _, msg, err := sender.ReadMessage(ctx); err != nil || string(msg) != want {
+			t.Fatalf("sender read %q, %v; want %q", msg, err, want)
+		}
+	}
+	r2 := dialStream(t, urls[1], pos)
+	expectEvent(t, r2, backplane.Recovered, "")
+	expectEvent(t, r2, backplane.Message, "two")
+	expectEvent(t, r2, backplane.Message, "three")
+	send(t, sender, "four")
+	expectEvent(t, r2, backplane.Message, "four")
 }

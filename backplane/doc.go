@@ -6,6 +6,12 @@
 // It is a module of its own (github.com/lws-go/lws/backplane) so that the
 // NATS client stays out of the core library's go.mod.
 //
+// Two modes, per topic: Topic and Broadcaster send through core NATS, at
+// most once (the cheap default: what a server misses while it or NATS is
+// away is lost to it); Stream keeps the topic in a NATS JetStream stream,
+// exactly once, across NATS restarts, server restarts and client
+// reconnects (see Durable streams, and Figures for what it costs).
+//
 // # Model
 //
 // Connect joins a group: the servers using the same Options.Prefix on the
@@ -28,6 +34,96 @@
 // publishes is delivered everywhere in that order. Messages of different
 // senders may interleave differently on different servers.
 //
+// # Durable streams
+//
+// Backplane.Stream(name, opts) keeps the topic in the JetStream stream
+// "<prefix>~<name>" (subjects "<prefix>.stream.<name>.<sender>"), with
+// bounded history (StreamOptions.MaxMsgs, MaxBytes, MaxAge; file storage
+// unless Memory). Every message gets the stream's sequence as its offset;
+// the stream's epoch is its creation time (base 36), so it changes when
+// the stream is recreated, by anyone, or lost with NATS's storage.
+//
+// Reading: each server reads the whole stream, in order, through a
+// durable consumer named after Options.Instance, recreated from the last
+// offset read whenever its delivery skips (a reconnect lost messages in
+// flight), its heartbeats stop or it is gone. A server cut off from NATS
+// catches up when NATS is back; a restarted server with the same Instance
+// resumes where it stopped. A message read twice (same sender, same
+// number) is skipped (StreamStats.Duplicates); messages the history lost
+// before this server read them are counted (Missed) and its clients told
+// (a gap, below). Each server keeps the latest messages read in memory
+// (CacheMsgs, CacheBytes) to recover clients without asking NATS.
+//
+// Publishing: Stream.Publish (or PublishFrom, for a client's message)
+// numbers the message per server run and puts it in a bounded buffer
+// (BufferMsgs, BufferBytes; 65536 messages and 8 MiB by default) until
+// the stream gives it back; a publisher sends the buffer in order, up to
+// 256 at a time. After anything that could break the order (a failed
+// publish, a reconnect, a recreated stream) it waits for the publishes in
+// flight to settle, asks the stream for its last message on its subject
+// and goes on from the one after: each message is stored once, in
+// order, however long NATS was away. With the buffer full Publish
+// returns ErrBufferFull (counted in BufferFull) and no client gets the
+// message; the test server's mirror then closes the sender with 1013.
+// Backplane.Close waits up to 5s for the stream to acknowledge the
+// buffer; what it never acknowledges (NATS down at Close, or a crash) is
+// lost to the other servers, and Close logs how much.
+//
+// Local delivery: while NATS is reachable a server's clients get its own
+// messages from the stream like everyone else's, so every client of every
+// server gets every message in the same order, the stream's. When NATS is
+// lost (or the stream is slower than LocalDelay, 1s by default) the
+// server delivers its own messages to its clients at once, ahead of the
+// stream, and goes back to the stream once they have all come back from
+// it; local service never depends on NATS. Other servers' clients get
+// them once the stream has them: per sender in order, each once.
+//
+// A client's messages are ordered after everything it had read:
+// PublishFrom holds the messages of a client that reconnected with a
+// position listing messages this server has not read yet (another server
+// delivered them ahead of the stream during an outage) until it has
+// read them, at most HoldTimeout (1 minute), or until it tells the client
+// of a gap (those messages may be among the lost); so a client's own
+// messages stay in order when it moves between servers during an outage.
+//
+// # Client recovery
+//
+// Stream.Serve(c, key) (from OnEstablished; Leave from OnClosed) makes a
+// connection a client of the stream for the messages of key, sent with
+// Conn.Send. A client presents its position in the query parameter
+// "since" of its handshake URL: empty for a fresh start, else the token
+// of the last position it got (Position: "<epoch>.<offset>", followed by
+// "~<sender>.<seq>" for the messages it got ahead of the stream during
+// an outage). A query parameter rather than a header because a browser's
+// WebSocket cannot set headers; rather than a first protocol message
+// because the server knows at the handshake what to send, with no round
+// trip, and clients that present nothing keep the plain protocol (bare
+// messages; lws-test-client, the libwebsockets test page). Such a client
+// first gets a status, then every message as "<position> <data>":
+//
+//	!at <token>                  fresh start, live from <token>
+//	!recovered                   what it missed follows, then live messages
+//	!not-recovered <token> <why> nothing missed can be sent; live from <token>
+//	!gap <token> <why>           on a live connection: this server lost messages
+//
+// A recovery is granted whole or refused before anything is sent: the
+// server waits (at most RecoverTimeout) until it has read as far as the
+// position, then sends what the position lacks from its cache, or from
+// the stream's history when the cache does not reach back so far, then the
+// own messages it delivered ahead of the stream, then live messages: in
+// order, no gap and no duplicate at the join. It is refused ("not
+// recovered") when the epoch changed, when neither the cache nor the
+// history holds every message after the position, or on timeout. If the
+// history loses messages while they are being sent, or NATS cannot be
+// read within RecoverTimeout, the client is closed with 1013 and, from
+// the position of the last message it got, recovers the rest or is told
+// it cannot. A client that reads too slowly (its send queue full) is
+// closed with 1013 as well; reconnecting, it recovers.
+//
+// Dial connects with a position and Client.Read returns statuses and
+// messages and keeps the position to present next time; SinceURL and
+// ParseEvent are the same for other clients.
+//
 // # The test server's mirror
 //
 // lws-mirror-protocol keeps its own stream and flow control
@@ -41,14 +137,20 @@
 // packages: its import path is below github.com/lws-go/lws), and
 // cmd/lws-test-server-nats is lws-test-server (testapp.RunTestServer,
 // the same flags) with --nats <url>: dumb-increment stays per connection,
-// the mirror spans every server on that NATS.
+// the mirror spans every server on that NATS. With --nats-durable the
+// mirror is spanmirror.NewDurable, served from a Stream (mirror instances
+// are its keys): the test page presents its position on every
+// connection and, after a reconnect to any server, draws the strokes it
+// missed.
 //
 // # When NATS is unreachable
 //
 // Connect returns at once even if NATS is down (RetryOnFailedConnect) and
 // reconnects forever, every Options.ReconnectWait. Local service never
 // depends on NATS: local clients get every local message throughout, new
-// connections are accepted. Messages published while disconnected wait in
+// connections are accepted.
+//
+// Topics: messages published while disconnected wait in
 // nats.go's reconnect buffer (Options.ReconnectBuffer, 8 MiB by default)
 // and are sent on reconnect; once it is full Publish fails with
 // nats.ErrReconnectBufExceeded (Stats.PublishErrors) and those messages
@@ -66,6 +168,15 @@
 // (TestBroadcastReconnectBuffer: with a 4 KiB buffer, 25 of 100 100-byte
 // messages were kept, 75 refused, all 100 delivered locally.)
 //
+// Streams: the same outage (TestStreamMirrorNATSRestart) delivers 1200 of
+// the 1200, every client of every server ending with all 900 messages in
+// order per sender, none twice; a server restarted while the others'
+// clients keep sending (TestStreamMirrorServerRestart) resumes its
+// consumer and its clients, reconnecting with their positions, recover
+// what they missed; TestStreamModel drives random sends, reconnects to
+// any server with positions (and afresh), NATS stops and server restarts
+// against a per-client oracle.
+//
 // Publish does not wait for the network (nats.go writes from its own
 // goroutine) but can block briefly when its write buffer is full while
 // connected. Remote mirror senders cannot be paused as local ones are:
@@ -73,15 +184,29 @@
 //
 // # Figures
 //
-// BenchmarkFanout (2 cores, loopback, embedded NATS, 64-byte messages,
-// one reading client): Service.Broadcast alone ("local") against a
-// broadcast from another server through NATS ("remote").
+// BenchmarkFanout and BenchmarkDurableFanout (2 cores shared with other
+// work, loopback, NATS embedded in the same process, 64-byte messages,
+// one reading client, 5000 messages, three runs): from Broadcast or
+// Stream.Publish on one server to a client of the same server ("local")
+// or of another ("remote"), with one message in flight (the latency of
+// one message) and with 256 (the throughput; the latency then includes
+// queueing).
 //
-//	              one in flight             256 in flight
-//	local     1.5k msgs/s  p50 255µs p99 0.5-1.1ms   140-216k msgs/s  p50 0.6ms  p99 3.8-24ms
-//	remote    0.96k msgs/s p50 335µs p99 1.7-2.5ms   163-175k msgs/s  p50 0.7ms  p99 3.5-4.5ms
+//	                              one in flight              256 in flight
+//	Broadcaster  local     1.2k msgs/s p50 260-290µs   110-250k msgs/s p50 0.6-0.7ms
+//	             remote    0.9-1.1k    p50 320-350µs   140-180k msgs/s p50 0.7-0.8ms
+//	Stream file  local     0.8-0.9k    p50 430-460µs    23-28k msgs/s  p50 7.5-8ms
+//	             remote    1.1k        p50 350-360µs    24-29k msgs/s  p50 7-8.3ms
+//	Stream mem   local     0.8-1.0k    p50 420-460µs    33-38k msgs/s  p50 5.2-6.3ms
+//	             remote    0.9k        p50 350-420µs    31-37k msgs/s  p50 5.2-5.6ms
 //
-// With one message in flight the figure is the latency of one message
-// (NATS adds about 80µs at the median); with 256 in flight it is the
-// throughput, and the latency includes queueing.
+// Unloaded, a durable message reaches another server's client about as
+// fast as an at-most-once one (p50 350µs against 320-350µs: JetStream
+// stores it and a consumer hands it on), while a server's own clients
+// now wait for that round trip too (p50 430-460µs against 260-290µs), in
+// exchange for one order on every server and nothing lost. Throughput
+// per stream is JetStream's: its one goroutine per stream storing every
+// message takes most of the time (about 30k messages per second per
+// topic here, in memory or in files, against 110k-250k through core
+// NATS); topics are separate streams and scale apart.
 package backplane

@@ -1,0 +1,324 @@
+package backplane_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lws-go/lws"
+	"github.com/lws-go/lws/backplane"
+	"github.com/lws-go/lws/wsproto"
+)
+
+// TestStreamModel drives a group of durable servers at random: clients
+// send, drop their connections and reconnect to any server presenting
+// their positions (now and then afresh), NATS stops and starts, servers
+// restart. The oracle is each client's streamReader: per sender, every
+// message once and in order, with no hole unless a status said so (a
+// refused recovery, a gap); at the end every client has every message
+// sent since its last fresh start.
+//
+// Fixed seeds for make test; STREAM_SEED=<n> replays one seed;
+// STRESS_TIME=<duration> runs fresh seeds, with longer runs (200 steps),
+// until it has passed; STREAM_STEPS=<n> sets the steps per seed.
+func TestStreamModel(t *testing.T) {
+	steps := 40
+	var seeds []int64
+	stress, _ := time.ParseDuration(os.Getenv("STRESS_TIME"))
+	switch {
+	case os.Getenv("STREAM_SEED") != "":
+		seed, err := strconv.ParseInt(os.Getenv("STREAM_SEED"), 10, 64)
+		if err != nil {
+			t.Fatalf("STREAM_SEED: %v", err)
+		}
+		seeds = []int64{seed}
+	case stress > 0:
+		steps = 200
+	default:
+		seeds = []int64{1, 2, 3}
+	}
+	if n, err := strconv.Atoi(os.Getenv("STREAM_STEPS")); err == nil {
+		steps = n
+	}
+	end := time.Now().Add(stress)
+	for i := 0; i < len(seeds) || stress > 0 && time.Now().Before(end); i++ {
+		seed := time.Now().UnixNano()
+		if i < len(seeds) {
+			seed = seeds[i]
+		}
+		t.Run(strconv.FormatInt(seed, 10), func(t *testing.T) {
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("replay: cd backplane && STREAM_SEED=%d STREAM_STEPS=%d go test -race -count=1 -run 'TestStreamModel' .", seed, steps)
+				}
+			})
+			runStreamModel(t, seed, steps)
+		})
+		if t.Failed() {
+			return
+		}
+	}
+}
+
+// modelSender is a sender of numbered messages: a client from its first
+// connection until it starts afresh (presents no position, or its
+// recovery is refused). Order is kept per sender: a client that starts
+// afresh gave up what it had read, so its later messages are a new
+// sender's.
+type modelSender struct {
+	id   int
+	sent int
+}
+
+type modelClient struct {
+	id     int
+	srv    int
+	c      *backplane.Client
+	r      *streamReader
+	done   chan struct{} // closed when the reading of c ends
+	snd    *modelSender
+	floors map[int]map[int]int // per fresh start, what every sender had sent then
+}
+
+type streamModel struct {
+	t       *testing.T
+	rnd     *rand.Rand
+	js      *jsServer
+	natsUp  bool
+	srv     []*durableServer
+	clients []*modelClient
+	senders []*modelSender
+}
+
+func runStreamModel(t *testing.T, seed int64, steps int) {
+	m := &streamModel{t: t, rnd: rand.New(rand.NewSource(seed)), natsUp: true}
+	m.js = startJetStream(t)
+	opts := &backplane.StreamOptions{
+		MaxMsgs:        []int64{150, 100000}[m.rnd.Intn(2)],
+		CacheMsgs:      []int{8, 64, 4096}[m.rnd.Intn(3)],
+		RecoverTimeout: 2 * time.Second,
+	}
+	t.Logf("seed %d: %d steps, history %d messages, cache %d", seed, steps, opts.MaxMsgs, opts.CacheMsgs)
+	for i := 0; i < 3; i++ {
+		m.srv = append(m.srv, startDurableServer(t, m.js.url(), "model", fmt.Sprintf("s%d", i), opts))
+		m.srv[i].ready(t)
+	}
+	for i := 0; i < 5; i++ {
+		m.clients = append(m.clients, &modelClient{id: i, r: newStreamReader(), floors: map[int]map[int]int{}})
+	}
+	for _, cl := range m.clients {
+		m.connect(cl, m.rnd.Intn(3), "")
+	}
+	t.Cleanup(func() {
+		for _, cl := range m.clients {
+			m.disconnect(cl)
+		}
+	})
+	trace := os.Getenv("STREAM_TRACE") != ""
+
+	for step := 0; step < steps; step++ {
+		op := m.rnd.Intn(20)
+		switch {
+		case op < 10:
+			cl := m.clients[m.rnd.Intn(len(m.clients))]
+			n := 1 + m.rnd.Intn(20)
+			if trace {
+				t.Logf("step %d: client %d (sender %d) sends %d", step, cl.id, cl.snd.id, n)
+			}
+			m.send(cl, n)
+		case op < 15:
+			cl := m.clients[m.rnd.Intn(len(m.clients))]
+			fresh, to := m.rnd.Intn(8) == 0, m.rnd.Intn(3)
+			// Messages not back yet would be lost with the connection.
+			// While NATS is down they may be held until it is back.
+			if !m.settle(cl, !m.natsUp) {
+				continue
+			}
+			m.disconnect(cl)
+			since := cl.c.Position()
+			if fresh {
+				since = ""
+			}
+			if trace {
+				t.Logf("step %d: client %d: server %d -> %d since %q", step, cl.id, cl.srv, to, since)
+			}
+			m.connect(cl, to, since)
+		case op < 18:
+			if trace {
+				t.Logf("step %d: NATS up %v -> %v", step, m.natsUp, !m.natsUp)
+			}
+			m.toggleNATS()
+		default:
+			i := m.rnd.Intn(3)
+			if m.natsUp { // a server stopped while NATS is down loses its buffer
+				if trace {
+					t.Logf("step %d: server %d restarts", step, i)
+				}
+				m.restartServer(i)
+			}
+		}
+	}
+
+	if !m.natsUp {
+		m.toggleNATS()
+	}
+	for _, cl := range m.clients {
+		m.send(cl, 1)
+		m.settle(cl, false)
+	}
+	for _, cl := range m.clients {
+		_, fresh := cl.r.statusCount()
+		floor := cl.floors[fresh]
+		for _, s := range m.senders {
+			if s.sent <= floor[s.id] {
+				continue // all sent before the client's last fresh start
+			}
+			if !waitFor(60*time.Second, func() bool { return cl.r.reached(s.sent-1, []int{s.id}) }) {
+				m.dump()
+				cl.r.mu.Lock()
+				t.Fatalf("client %d (server %d) did not get message %d of sender %d: last %v, statuses %v", cl.id, cl.srv, s.sent-1, s.id, cl.r.last, cl.r.statuses)
+				cl.r.mu.Unlock()
+			}
+		}
+	}
+	for _, cl := range m.clients {
+		cl.r.check(t, fmt.Sprintf("client %d", cl.id))
+		cl.r.checkFirsts(t, fmt.Sprintf("client %d", cl.id), cl.floors)
+		cl.r.mu.Lock()
+		t.Logf("client %d: %d messages, %d lost after a gap, statuses %v", cl.id, cl.r.count, cl.r.lost, cl.r.statuses)
+		cl.r.mu.Unlock()
+	}
+	for i, s := range m.srv {
+		t.Logf("server %d: %+v", i, s.st.Stats())
+	}
+}
+
+// connect connects cl to server srv presenting since and waits for the
+// connection's first status. A fresh start makes cl a new sender and
+// records what every sender had sent then.
+func (m *streamModel) connect(cl *modelClient, srv int, since string) {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	statuses, fresh0 := cl.r.statusCount()
+	c, err := backplane.Dial(ctx, m.srv[srv].url("span"), since, &lws.DialOptions{Protocols: []string{mirrorProto}})
+	if err != nil {
+		m.t.Fatalf("client %d: Dial server %d: %v", cl.id, srv, err)
+	}
+	cl.c, cl.srv, cl.done = c, srv, make(chan struct{})
+	go func() {
+		defer close(cl.done)
+		cl.r.readAll(c)
+	}()
+	var fresh int
+	if !waitFor(20*time.Second, func() bool {
+		var n int
+		n, fresh = cl.r.statusCount()
+		return n > statuses
+	}) {
+		m.t.Fatalf("client %d: no status from server %d", cl.id, srv)
+	}
+	if fresh > fresh0 || cl.snd == nil {
+		cl.snd = &modelSender{id: len(m.senders)}
+		m.senders = append(m.senders, cl.snd)
+		floor := map[int]int{}
+		for _, s := range m.senders {
+			floor[s.id] = s.sent
+		}
+		cl.floors[fresh] = floor
+	}
+}
+
+func (m *streamModel) disconnect(cl *modelClient) {
+	cl.c.Close(1000, "")
+	<-cl.done
+}
+
+// send sends n messages from cl.
+func (m *streamModel) send(cl *modelClient, n int) {
+	m.t.Helper()
+	for i := 0; i < n; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := cl.c.Conn().WriteMessage(ctx, wsproto.OpText, []byte(fmt.Sprintf("%d %d", cl.snd.id, cl.snd.sent)))
+		cancel()
+		if err != nil {
+			m.t.Fatalf("client %d: send: %v", cl.id, err)
+		}
+		cl.snd.sent++
+	}
+}
+
+// settle waits until cl has got its own messages back: then its server
+// has taken them. With mayFail it gives up after a short while (its
+// messages may be held until NATS is back) and reports false.
+func (m *streamModel) settle(cl *modelClient, mayFail bool) bool {
+	m.t.Helper()
+	s := cl.snd
+	if s.sent == 0 {
+		return true
+	}
+	wait := 30 * time.Second
+	if mayFail {
+		wait = time.Second
+	}
+	if waitFor(wait, func() bool { return cl.r.reached(s.sent-1, []int{s.id}) }) {
+		return true
+	}
+	if !mayFail {
+		m.dump()
+		cl.r.mu.Lock()
+		m.t.Fatalf("client %d (server %d) never got its own message %d back: last %v, statuses %v", cl.id, cl.srv, s.sent-1, cl.r.last, cl.r.statuses)
+		cl.r.mu.Unlock()
+	}
+	return false
+}
+
+// dump logs the servers' positions and counters, and the clients'.
+func (m *streamModel) dump() {
+	for i, s := range m.srv {
+		m.t.Logf("server %d at %v: %+v", i, s.st.Position(), s.st.Stats())
+	}
+	for _, cl := range m.clients {
+		cl.r.mu.Lock()
+		m.t.Logf("client %d on server %d, sender %d (%d sent): statuses %v", cl.id, cl.srv, cl.snd.id, cl.snd.sent, cl.r.statuses)
+		cl.r.mu.Unlock()
+	}
+}
+
+func (m *streamModel) toggleNATS() {
+	m.t.Helper()
+	if m.natsUp {
+		m.js.stop()
+	} else {
+		m.js.start()
+	}
+	m.natsUp = !m.natsUp
+	for i, s := range m.srv {
+		if !waitFor(20*time.Second, func() bool { return s.bp.Conn().IsConnected() == m.natsUp }) {
+			m.t.Fatalf("server %d: connected %v, want %v", i, !m.natsUp, m.natsUp)
+		}
+	}
+}
+
+// restartServer stops a server and starts it again; its clients
+// reconnect to any server with their positions.
+func (m *streamModel) restartServer(i int) {
+	m.t.Helper()
+	for _, cl := range m.clients {
+		if cl.srv == i {
+			m.settle(cl, false)
+		}
+	}
+	m.srv[i].stop()
+	m.srv[i].start()
+	for _, cl := range m.clients {
+		if cl.srv == i {
+			<-cl.done
+			m.connect(cl, m.rnd.Intn(3), cl.c.Position())
+		}
+	}
+}
