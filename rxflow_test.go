@@ -46,21 +46,6 @@ func checkSeqMessage(msg []byte, i, n int) error {
 	return nil
 }
 
-// reassemblingEcho is the README's echo server protocol.
-func reassemblingEcho(name string) *lws.Protocol {
-	return &lws.Protocol{
-		Name:       name,
-		Reassemble: true,
-		OnReceive: func(c *lws.Conn, msg []byte) {
-			mode := lws.WriteText
-			if c.IsBinary() {
-				mode = lws.WriteBinary
-			}
-			c.Write(msg, mode)
-		},
-	}
-}
-
 // slowRead reads count messages of size n in order, pausing every 50
 // reads as a consumer that cannot keep up does.
 func slowRead(ctx context.Context, cc *lws.ClientConn, count, n int) error {
@@ -83,13 +68,14 @@ func slowRead(ctx context.Context, cc *lws.ClientConn, count, n int) error {
 }
 
 // A Dial client writes as fast as it can and reads the echoes slowly: the
-// server's output backs up past WriteBufferSize, the server holds its
-// reading, the client's own backlog pauses its reading; every echo must
-// come back whole and in order.
+// server's output backs up, the server holds its reading, the client's own
+// backlog pauses its reading; every echo must come back whole and in
+// order, and none may meet ErrWriteBufferFull (wholeEcho closes with 1011
+// then).
 func TestSlowEchoClientKeepsOrder(t *testing.T) {
 	for _, size := range []int{1000, 16 << 10} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
-			svc := startService(t, lws.Config{Protocols: []*lws.Protocol{reassemblingEcho("echo")}})
+			svc := startService(t, lws.Config{Protocols: []*lws.Protocol{wholeEcho("echo")}})
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			cc, err := lws.Dial(ctx, "ws://"+svc.Addr().String()+"/", nil)
