@@ -82,9 +82,9 @@
 // PublishFrom holds the messages of a client that reconnected with a
 // position listing messages this server has not read yet (another server
 // delivered them ahead of the stream during an outage) until it has
-// read them, at most HoldTimeout (1 minute), or until it tells the client
-// of a gap (those messages may be among the lost); so a client's own
-// messages stay in order when it moves between servers during an outage.
+// read them (or the stream shows they went in a gap), at most HoldTimeout
+// (1 minute); so a client's own messages stay in order when it moves
+// between servers during an outage.
 //
 // # Client recovery
 //

@@ -43,7 +43,6 @@ type member struct {
 	pos       Position // what it has read (in recovery: so far)
 	since     Position // what it presented
 	timer     *time.Timer
-	gapped    bool     // told of a gap: nothing to hold its messages behind any more
 	held      [][]byte // messages it sent, held until this server has read all it had (PublishFrom)
 	heldLen   int      // their bytes
 	holdTimer *time.Timer
@@ -149,6 +148,7 @@ func (s *Stream) PublishFrom(c *lws.Conn, data []byte) error {
 	m.heldLen += len(data)
 	if len(m.held) == 1 {
 		s.holding[m] = struct{}{}
+		s.armHoldCheck()
 		m.holdTimer = time.AfterFunc(s.o.HoldTimeout, func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -166,15 +166,10 @@ func (s *Stream) PublishFrom(c *lws.Conn, data []byte) error {
 }
 
 // caughtUp reports whether this server has read everything m had: m is
-// live and reads nothing ahead of the stream but this server's own, or
-// this server lost messages since m joined (a gap): then what m had may
-// be among them, never to be read.
+// live and reads nothing ahead of the stream but this server's own.
 func (s *Stream) caughtUp(m *member) bool {
 	if m.state != liveState {
 		return false
-	}
-	if m.gapped {
-		return true // what this server lost, it will not read
 	}
 	for _, a := range m.pos.Ahead {
 		if a.Sender != s.b.sender {
@@ -298,12 +293,10 @@ func (s *Stream) gap(why string) {
 				m.pos.advance(0, a.Sender, a.Seq)
 			}
 		}
-		m.gapped = true
 		if m.framed {
 			s.status(m, "!gap "+m.pos.String()+" "+why)
 		}
 	}
-	s.releaseHeld()
 }
 
 // deliver hands a message read from the stream to the live members.

@@ -163,3 +163,14 @@ func (p *Position) advance(offset uint64, sender string, seq uint64) {
 	}
 	p.Ahead = append(keep[:len(keep):len(keep)], Seen{Sender: sender, Seq: seq})
 }
+
+// forget drops sender's entry from Ahead: every message of it the entry
+// covered is at or before Offset.
+func (p *Position) forget(sender string) {
+	for i, s := range p.Ahead {
+		if s.Sender == sender {
+			p.Ahead = append(p.Ahead[:i:i], p.Ahead[i+1:]...)
+			return
+		}
+	}
+}

@@ -147,23 +147,24 @@ type Stream struct {
 	iter      jetstream.MessagesContext // the consumer's, stopped by close
 
 	// This server's own messages.
-	ownSeq      uint64        // number of the last one published
-	pending     []*pendingMsg // published, not read back from the stream yet
-	pendingLen  int           // bytes in pending
-	ahead       uint64        // the last one delivered locally ahead of the stream
-	ownRead     uint64        // the last one read back from the stream
-	immediate   bool          // deliver own messages at once, ahead of the stream
-	delayArmed  bool
-	delayTimer  *time.Timer
-	nextSend    uint64 // number of the next one to hand to NATS
-	inflight    int    // handed to NATS, acknowledgement not yet known
-	needSync    bool   // ask the stream what it has of ours before sending more
-	retryArmed  bool
-	closing     bool
-	members     map[*lws.Conn]*member
-	waiting     map[*member]struct{} // recoveries waiting for this server
-	holding     map[*member]struct{} // members with messages held (PublishFrom)
-	recoverings sync.WaitGroup
+	ownSeq         uint64        // number of the last one published
+	pending        []*pendingMsg // published, not read back from the stream yet
+	pendingLen     int           // bytes in pending
+	ahead          uint64        // the last one delivered locally ahead of the stream
+	ownRead        uint64        // the last one read back from the stream
+	immediate      bool          // deliver own messages at once, ahead of the stream
+	delayArmed     bool
+	delayTimer     *time.Timer
+	nextSend       uint64 // number of the next one to hand to NATS
+	inflight       int    // handed to NATS, acknowledgement not yet known
+	needSync       bool   // ask the stream what it has of ours before sending more
+	retryArmed     bool
+	closing        bool
+	members        map[*lws.Conn]*member
+	waiting        map[*member]struct{} // recoveries waiting for this server
+	holding        map[*member]struct{} // members with messages held (PublishFrom)
+	holdCheckArmed bool
+	recoverings    sync.WaitGroup
 }
 
 // entry is one message as this server delivers it.

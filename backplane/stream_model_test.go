@@ -70,8 +70,18 @@ func TestStreamModel(t *testing.T) {
 // afresh gave up what it had read, so its later messages are a new
 // sender's.
 type modelSender struct {
-	id   int
-	sent int
+	id      int
+	sent    int
+	retired bool
+	certain int // retired: the messages known to have been taken (the rest went with a closed connection, or not)
+}
+
+// need is how many of its messages every reader must get.
+func (s *modelSender) need() int {
+	if s.retired {
+		return s.certain
+	}
+	return s.sent
 }
 
 type modelClient struct {
@@ -174,13 +184,13 @@ func runStreamModel(t *testing.T, seed int64, steps int) {
 		_, fresh := cl.r.statusCount()
 		floor := cl.floors[fresh]
 		for _, s := range m.senders {
-			if s.sent <= floor[s.id] {
+			if s.need() <= floor[s.id] {
 				continue // all sent before the client's last fresh start
 			}
-			if !waitFor(60*time.Second, func() bool { return cl.r.reached(s.sent-1, []int{s.id}) }) {
+			if !waitFor(60*time.Second, func() bool { return cl.r.reached(s.need()-1, []int{s.id}) }) {
 				m.dump()
 				cl.r.mu.Lock()
-				t.Fatalf("client %d (server %d) did not get message %d of sender %d: last %v, statuses %v", cl.id, cl.srv, s.sent-1, s.id, cl.r.last, cl.r.statuses)
+				t.Fatalf("client %d (server %d) did not get message %d of sender %d: last %v, statuses %v", cl.id, cl.srv, s.need()-1, s.id, cl.r.last, cl.r.statuses)
 				cl.r.mu.Unlock()
 			}
 		}
@@ -238,9 +248,37 @@ func (m *streamModel) disconnect(cl *modelClient) {
 	<-cl.done
 }
 
+// alive reconnects cl, presenting its position, when the server closed
+// its connection (1013: a recovery interrupted, a reader too slow): the
+// messages it sent that had not come back may be lost with the
+// connection, so it goes on as a new sender, its old one retired with
+// what came back.
+func (m *streamModel) alive(cl *modelClient) {
+	m.t.Helper()
+	select {
+	case <-cl.done:
+	default:
+		return
+	}
+	s := cl.snd
+	s.retired, s.certain = true, 0
+	cl.r.mu.Lock()
+	if last, ok := cl.r.last[s.id]; ok {
+		s.certain = last + 1
+	}
+	cl.r.mu.Unlock()
+	cl.snd = &modelSender{id: len(m.senders)}
+	m.senders = append(m.senders, cl.snd)
+	if os.Getenv("STREAM_TRACE") != "" {
+		m.t.Logf("client %d: closed by server %d: reconnects as sender %d, sender %d retired with %d of %d", cl.id, cl.srv, cl.snd.id, s.id, s.certain, s.sent)
+	}
+	m.connect(cl, cl.srv, cl.c.Position())
+}
+
 // send sends n messages from cl.
 func (m *streamModel) send(cl *modelClient, n int) {
 	m.t.Helper()
+	m.alive(cl)
 	for i := 0; i < n; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := cl.c.Conn().WriteMessage(ctx, wsproto.OpText, []byte(fmt.Sprintf("%d %d", cl.snd.id, cl.snd.sent)))
@@ -265,7 +303,19 @@ func (m *streamModel) settle(cl *modelClient, mayFail bool) bool {
 	if mayFail {
 		wait = time.Second
 	}
-	if waitFor(wait, func() bool { return cl.r.reached(s.sent-1, []int{s.id}) }) {
+	closed := false
+	if waitFor(wait, func() bool {
+		select {
+		case <-cl.done:
+			closed = true
+			return true
+		default:
+		}
+		return cl.r.reached(s.sent-1, []int{s.id})
+	}) {
+		if closed {
+			m.alive(cl)
+		}
 		return true
 	}
 	if !mayFail {
