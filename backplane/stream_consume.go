@@ -33,6 +33,15 @@ func (s *Stream) consumeLoop() {
 	defer s.workers.Done()
 	var lastErr string
 	for {
+		// Requests made while NATS is away wait for it and can be lost
+		// with it: start only once connected.
+		for !s.b.nc.IsConnected() {
+			select {
+			case <-s.done:
+				return
+			case <-time.After(s.b.reconnectWait):
+			}
+		}
 		err := s.consumeOnce()
 		select {
 		case <-s.done:
