@@ -82,9 +82,9 @@ func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
 	}
 	st, err := s.js.Stream(ctx, s.name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		st, err = s.js.CreateStream(ctx, cfg)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			st, err = s.js.Stream(ctx, s.name)
+		_, err = s.js.CreateStream(ctx, cfg)
+		if err == nil || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			st, err = s.js.Stream(ctx, s.name) // the epoch as every server reads it
 		}
 	}
 	if err != nil {
@@ -96,7 +96,13 @@ func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
 	s.mu.Unlock()
 	if c := st.CachedInfo().Config; !configured && (c.MaxMsgs != cfg.MaxMsgs || c.MaxBytes != cfg.MaxBytes || c.MaxAge != cfg.MaxAge || c.Replicas != cfg.Replicas) {
 		logging.Noticef("backplane %s: stream %s: setting its limits to %d messages, %d bytes, %v, %d replicas", s.b.id, s.name, cfg.MaxMsgs, cfg.MaxBytes, cfg.MaxAge, cfg.Replicas)
-		return s.js.UpdateStream(ctx, cfg)
+		if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+			return nil, err
+		}
+		// The epoch is read from the stream's info as every other
+		// server reads it, not from the update's reply, whose creation
+		// time was seen to differ from it.
+		return s.js.Stream(ctx, s.name)
 	}
 	return st, nil
 }
