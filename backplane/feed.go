@@ -211,7 +211,7 @@ func (s *Stream) tryRecover(m *member) bool {
 	case s.epoch == "" || !s.started:
 		return false
 	case m.since.Epoch != s.epoch:
-		s.refuse(m, "epoch changed")
+		s.refuse(m, "epoch changed: "+m.since.Epoch+" asked, the stream is at "+s.epoch)
 		return true
 	case m.since.Offset > s.head:
 		return false
