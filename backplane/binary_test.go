@@ -118,12 +118,17 @@ func TestServerBinaryDurableMirror(t *testing.T) {
 	js := startJetStream(t)
 	bin := buildTestServer(t)
 	var urls []string
-	for i := 0; i < 2; i++ {
+	start := func(i int) {
 		port := runTestServer(t, bin, "--nats", js.url(), "--nats-durable", "--nats-instance", fmt.Sprintf("bin%d", i))
 		urls = append(urls, fmt.Sprintf("ws://127.0.0.1:%s/?mirror=bin", port))
 	}
+	// The reader joins the first server at once, as it starts, possibly
+	// before that server has learned the stream's epoch: the positions
+	// of its messages must still name it for the recovery below.
+	start(0)
 	r := dialStream(t, urls[0], "")
 	expectEvent(t, r, backplane.At, "")
+	start(1)
 	// The servers read the stream once a message sent to one comes
 	// back on a client of each.
 	sender := dial(t, urls[1], mirrorProto)

@@ -125,6 +125,8 @@ func (s *Stream) consumeOnce() error {
 		s.epoch = epoch
 		if known {
 			s.newEpoch()
+		} else {
+			s.learnEpoch()
 		}
 	}
 	start := s.head + 1
@@ -247,6 +249,17 @@ func (a *acker) stop() {
 // newEpoch starts over in a new stream: the old one was deleted or lost
 // its storage. Clients are told (a gap); own messages not read back are
 // published again into the new stream.
+// learnEpoch gives the stream's epoch, now known for the first time, to
+// the live members that joined before it was: the positions their
+// messages carry from now on name it, so they can recover with them.
+func (s *Stream) learnEpoch() {
+	for _, m := range s.members {
+		if m.state == liveState && m.pos.Epoch == "" {
+			m.pos.Epoch = s.epoch
+		}
+	}
+}
+
 func (s *Stream) newEpoch() {
 	s.stats.epochChanges.Add(1)
 	logging.Warnf("backplane %s: stream %s was recreated: a new epoch, its history is lost", s.b.id, s.name)
