@@ -12,7 +12,7 @@ import (
 )
 
 // idleHeapBound is the live heap an idle upgraded connection may hold on
-// the server (issue 10, target 4: 512 bytes of RSS). An idle connection
+// the server (the idle-memory target: 512 bytes of RSS). An idle connection
 // holds only its Conn (256 bytes, one allocation size class); the bound
 // leaves room for two size classes.
 const idleHeapBound = 320

@@ -4,6 +4,6 @@
 // starts each server as a process of its own for each run, drives it with
 // the load tool, interleaves the servers (A B C ... A B C ...) over the
 // repetitions so slow drifts of a shared machine hit every server alike,
-// and writes RESULTS.md with the medians, the targets of issue 10 and an
+// and writes RESULTS.md with the medians, the performance targets and an
 // SVG chart drawn by chart.go.
 package harness

@@ -35,7 +35,7 @@ type Report struct {
 	BenchMaking string // the command that made the report
 }
 
-// Target is one of issue 10's targets with its verdict.
+// Target is one of the performance targets with its verdict.
 type Target struct {
 	Name, Figure, Reference string
 	Met                     bool
@@ -178,7 +178,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		p("![server CPU per echoed message and memory per idle connection](%s)\n\n", r.ChartFile)
 	}
 
-	p("## Targets (issue 10)\n\n| target | ours | reference (same run) | met |\n|---|---|---|---|\n")
+	p("## Targets\n\n| target | ours | reference (same run) | met |\n|---|---|---|---|\n")
 	for _, tg := range r.Targets() {
 		verdict := "no"
 		switch {

@@ -26,7 +26,7 @@ type Scenario struct {
 	InFlight int
 }
 
-// DefaultScenarios are the rows of issue 10's targets.
+// DefaultScenarios are the rows of the performance targets.
 func DefaultScenarios() []Scenario {
 	return []Scenario{
 		{Name: "echo 32 B, 1 conn", Mode: "echo", Conns: 1, Size: 32, InFlight: 1},
