@@ -106,6 +106,16 @@ func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
 func (s *Stream) consumeOnce() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Losing NATS ends the requests below at once (their answers are lost
+	// with it), rather than at their timeout.
+	s.mu.Lock()
+	s.cancelSetup = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.cancelSetup = nil
+		s.mu.Unlock()
+	}()
 	st, err := s.ensure(ctx)
 	if err != nil {
 		return err
