@@ -316,4 +316,10 @@ func TestStreamBufferFull(t *testing.T) {
 		}
 	}
 	t.Logf("server 0: %+v", srv[0].st.Stats())
+	// Closing twice is harmless; a closed stream refuses to publish.
+	srv[0].stop()
+	srv[0].bp.Close()
+	if err := srv[0].st.Publish("r", []byte("late")); !errors.Is(err, backplane.ErrStreamClosed) {
+		t.Errorf("Publish after Close: %v, want ErrStreamClosed", err)
+	}
 }

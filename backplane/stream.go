@@ -447,8 +447,12 @@ func (s *Stream) reconnected() {
 // acknowledge the buffered messages, then stops reading and publishing.
 func (s *Stream) close(timeout time.Duration) {
 	s.mu.Lock()
+	again := s.closing
 	s.closing = true
 	s.mu.Unlock()
+	if again {
+		return
+	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && s.b.nc.IsConnected() && !s.allAcked() {
 		time.Sleep(5 * time.Millisecond)
