@@ -144,6 +144,13 @@ func (s *Stream) consumeOnce() error {
 		}
 		s.mu.Lock()
 		s.head, s.cacheFrom, s.started = start-1, start, true
+		// Clients that joined before the epoch was known joined here.
+		for _, m := range s.members {
+			if m.state == liveState && m.pos.Epoch == "" {
+				m.pos.Epoch = s.epoch
+				m.pos.Offset = max(m.pos.Offset, s.head)
+			}
+		}
 		s.toStream()
 		s.checkWaiting()
 		s.mu.Unlock()
