@@ -48,7 +48,9 @@
 // offset read whenever its delivery skips (a reconnect lost messages in
 // flight), its heartbeats stop or it is gone. A server cut off from NATS
 // catches up when NATS is back; a restarted server with the same Instance
-// resumes where it stopped. A message read twice (same sender, same
+// resumes after the last message it acknowledged (it acknowledges every
+// 200ms; what it reads again, its new clients' positions cover, and it
+// fills its cache). A message read twice (same sender, same
 // number) is skipped (StreamStats.Duplicates); messages the history lost
 // before this server read them are counted (Missed) and its clients told
 // (a gap, below). Each server keeps the latest messages read in memory

@@ -51,7 +51,9 @@ func TestStreamMirrorNATSRestart(t *testing.T) {
 			t.Fatalf("server %d still connected after NATS stopped", i)
 		}
 	}
+	outFirst := last + 1
 	last = g.send(t, everyone, n)
+	outLast := last
 	for in := 0; in < 3; in++ {
 		local := []int{2 * in, 2*in + 1}
 		g.wait(t, fmt.Sprintf("server %d during the outage", in), local, local, last)
@@ -64,6 +66,25 @@ func TestStreamMirrorNATSRestart(t *testing.T) {
 
 	js.start()
 	g.wait(t, "after the restart", everyone, everyone, last)
+	// Remote deliveries of the outage's messages: every reader has
+	// reached the last one; those it skipped are in its lost list.
+	arrived, due := 0, 0
+	for i, r := range g.readers {
+		r.mu.Lock()
+		for s := range g.clients {
+			if s/2 == i/2 {
+				continue
+			}
+			due += outLast - outFirst + 1
+			arrived += outLast - outFirst + 1
+			for _, seq := range r.lost[s] {
+				if seq >= outFirst && seq <= outLast {
+					arrived--
+				}
+			}
+		}
+		r.mu.Unlock()
+	}
 	last = g.send(t, everyone, n)
 	g.wait(t, "after the outage", everyone, everyone, last)
 	if lost := g.check(t); lost != 0 {
@@ -74,7 +95,10 @@ func TestStreamMirrorNATSRestart(t *testing.T) {
 			t.Errorf("reader %d got %d messages, want %d", i, r.count, 6*3*n)
 		}
 	}
-	t.Logf("outage: %d of %d remote deliveries of messages sent while NATS was down arrived", 6*4*n, 6*4*n)
+	t.Logf("outage: %d of %d remote deliveries of messages sent while NATS was down arrived", arrived, due)
+	if arrived != due {
+		t.Errorf("%d of %d remote deliveries of the outage arrived", arrived, due)
+	}
 	for i, s := range srv {
 		t.Logf("server %d: %+v", i, s.st.Stats())
 	}
@@ -316,4 +340,10 @@ func TestStreamBufferFull(t *testing.T) {
 		}
 	}
 	t.Logf("server 0: %+v", srv[0].st.Stats())
+	// Closing twice is harmless; a closed stream refuses to publish.
+	srv[0].stop()
+	srv[0].bp.Close()
+	if err := srv[0].st.Publish("r", []byte("late")); !errors.Is(err, backplane.ErrStreamClosed) {
+		t.Errorf("Publish after Close: %v, want ErrStreamClosed", err)
+	}
 }

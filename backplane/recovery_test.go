@@ -222,3 +222,32 @@ func TestStreamNotRecovered(t *testing.T) {
 		t.Logf("server %d: %+v", i, s.st.Stats())
 	}
 }
+
+// TestStreamJoinBeforeNATS: a client joins a server that has not reached
+// NATS yet (its position has no epoch); once NATS is up, the messages it
+// gets carry the stream's epoch and, reconnecting to another server, it
+// recovers what it missed.
+func TestStreamJoinBeforeNATS(t *testing.T) {
+	js := startJetStream(t)
+	js.stop()
+	s0 := startDurableServer(t, js.url(), "early", "s0", nil)
+	r := dialStream(t, s0.url("r"), "")
+	if ev := expectEvent(t, r, backplane.At, ""); ev.Position != "0.0" {
+		t.Fatalf("joined at %q before NATS, want 0.0", ev.Position)
+	}
+	js.start()
+	s0.ready(t)
+	s1 := startDurableServer(t, js.url(), "early", "s1", nil)
+	s1.ready(t)
+	sender := dial(t, s1.url("r"), mirrorProto)
+	send(t, sender, "one")
+	if ev := expectEvent(t, r, backplane.Message, "one"); !strings.HasPrefix(ev.Position, s1.st.Position().Epoch+".") {
+		t.Fatalf("position %q, want one in epoch %q", ev.Position, s1.st.Position().Epoch)
+	}
+	pos := r.Position()
+	r.Close(1000, "")
+	send(t, sender, "two")
+	r2 := dialStream(t, s1.url("r"), pos)
+	expectEvent(t, r2, backplane.Recovered, "")
+	expectEvent(t, r2, backplane.Message, "two")
+}

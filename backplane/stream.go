@@ -1,6 +1,7 @@
 package backplane
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -145,6 +146,8 @@ type Stream struct {
 	// every deliverable message in [cacheFrom, head].
 	cacheFrom uint64
 	iter      jetstream.MessagesContext // the consumer's, stopped by close
+	// cancelSetup ends the consumer's setup requests when NATS is lost.
+	cancelSetup context.CancelFunc
 
 	// This server's own messages.
 	ownSeq         uint64        // number of the last one published
@@ -426,6 +429,9 @@ func (s *Stream) disconnected() {
 	s.mu.Lock()
 	s.toImmediate("NATS disconnected")
 	s.needSync = true
+	if s.cancelSetup != nil {
+		s.cancelSetup()
+	}
 	s.mu.Unlock()
 }
 
@@ -441,8 +447,12 @@ func (s *Stream) reconnected() {
 // acknowledge the buffered messages, then stops reading and publishing.
 func (s *Stream) close(timeout time.Duration) {
 	s.mu.Lock()
+	again := s.closing
 	s.closing = true
 	s.mu.Unlock()
+	if again {
+		return
+	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && s.b.nc.IsConnected() && !s.allAcked() {
 		time.Sleep(5 * time.Millisecond)

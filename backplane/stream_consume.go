@@ -112,6 +112,16 @@ func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
 func (s *Stream) consumeOnce() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Losing NATS ends the requests below at once (their answers are lost
+	// with it), rather than at their timeout.
+	s.mu.Lock()
+	s.cancelSetup = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.cancelSetup = nil
+		s.mu.Unlock()
+	}()
 	st, err := s.ensure(ctx)
 	if err != nil {
 		return err
@@ -142,6 +152,13 @@ func (s *Stream) consumeOnce() error {
 		}
 		s.mu.Lock()
 		s.head, s.cacheFrom, s.started = start-1, start, true
+		// Clients that joined before the epoch was known joined here.
+		for _, m := range s.members {
+			if m.state == liveState && m.pos.Epoch == "" {
+				m.pos.Epoch = s.epoch
+				m.pos.Offset = max(m.pos.Offset, s.head)
+			}
+		}
 		s.toStream()
 		s.checkWaiting()
 		s.mu.Unlock()

@@ -73,8 +73,8 @@ func TestStreamModel(t *testing.T) {
 type modelSender struct {
 	id      int
 	sent    int
-	retired bool
-	certain int // retired: the messages known to have been taken (the rest went with a closed connection, or not)
+	retired bool // the client went on as another sender
+	certain int  // retired: the messages known to have been taken (the rest went with a closed connection, or not)
 }
 
 // need is how many of its messages every reader must get.
@@ -240,6 +240,9 @@ func (m *streamModel) connect(cl *modelClient, srv int, since string) {
 		m.t.Fatalf("client %d: no status from server %d", cl.id, srv)
 	}
 	if fresh > fresh0 || cl.snd == nil {
+		if old := cl.snd; old != nil && !old.retired {
+			old.retired, old.certain = true, old.sent // settled before the reconnect
+		}
 		cl.snd = &modelSender{id: len(m.senders)}
 		m.senders = append(m.senders, cl.snd)
 		floor := map[int]int{}
