@@ -65,11 +65,15 @@ build:
 # or two loops, epoll, poll(2) or an external loop, every message checked
 # against a model of what was sent. It ends with the number of scenarios,
 # messages, bytes and faults checked; a failure prints its seed and the
-# command that replays it. Not part of make test (which runs a bounded
-# slice), e.g. make stress STRESS_TIME=10m.
+# command that replays it. Then the backplane's stream model test for as
+# long. Not part of make test (which runs a bounded slice), e.g.
+# make stress STRESS_TIME=10m.
 STRESS_TIME ?= 2m
 stress:
 	$(GO) test -race -count=1 -timeout 0 -tags $(CHECK_TAGS) -run '^TestStress$$' -v -stress.time=$(STRESS_TIME) .
+	# the backplane's durable stream against its model, with NATS
+	# restarts, stream loss and client reconnects, for as long
+	cd backplane && STRESS_TIME=$(STRESS_TIME) $(GO) test -race -count=1 -timeout 0 -run '^TestStreamModel$$' -v .
 
 # make soak: the churn soak (internal/soak), a few minutes; not part of make
 # test. Thousands of connections per cycle open, exchange messages and close

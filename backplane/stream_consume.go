@@ -152,10 +152,10 @@ func (s *Stream) consumeOnce() error {
 		}
 		s.mu.Lock()
 		s.head, s.cacheFrom, s.started = start-1, start, true
-		// Clients that joined before the epoch was known joined here.
+		// Clients that joined before the start was known joined here
+		// (learnEpoch has given them the epoch by now).
 		for _, m := range s.members {
-			if m.state == liveState && m.pos.Epoch == "" {
-				m.pos.Epoch = s.epoch
+			if m.state == liveState && m.pos.Epoch == s.epoch {
 				m.pos.Offset = max(m.pos.Offset, s.head)
 			}
 		}
