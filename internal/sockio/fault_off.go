@@ -6,18 +6,11 @@ package sockio
 // lwsfault build tag).
 const FaultInjection = false
 
-// Read is read(2) on a non-blocking fd. It returns what unix.Read returns:
-// (0, nil) at the end of the stream, unix.EAGAIN when nothing is there.
-func Read(fd int, p []byte) (int, error) { return read(fd, p) }
-
-// Write is write(2) on a non-blocking fd, returning what unix.Write returns.
-func Write(fd int, p []byte) (int, error) { return write(fd, p) }
-
-// Writev3 is writev(2) of up to three buffers (empty ones are skipped) on
-// a non-blocking fd: how a frame is sent from a caller's slice, after what
-// is already queued and the frame's header, without copying it. It returns
-// the bytes written in all.
-func Writev3(fd int, a, b, c []byte) (int, error) { return writev3(fd, a, b, c) }
+// readOnce, writeOnce and writev3Once are one system call each (io.go
+// retries them when interrupted); this build injects no faults into them.
+func readOnce(fd int, p []byte) (int, error)          { return read(fd, p) }
+func writeOnce(fd int, p []byte) (int, error)         { return write(fd, p) }
+func writev3Once(fd int, a, b, c []byte) (int, error) { return writev3(fd, a, b, c) }
 
 // SetFaults fails unless f is the zero Faults: this build injects none.
 func SetFaults(f Faults) error {

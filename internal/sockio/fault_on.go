@@ -14,10 +14,10 @@ import (
 // lwsfault build tag).
 const FaultInjection = true
 
-// Read is read(2) on a non-blocking fd, with the faults set by SetFaults
-// and ResetAfter. It returns what unix.Read returns: (0, nil) at the end
-// of the stream, unix.EAGAIN when nothing is there.
-func Read(fd int, p []byte) (int, error) {
+// readOnce, writeOnce and writev3Once are one system call each (io.go
+// retries them when interrupted), with the faults set by SetFaults and
+// ResetAfter.
+func readOnce(fd int, p []byte) (int, error) {
 	if !inj.on.Load() {
 		return read(fd, p)
 	}
@@ -30,9 +30,7 @@ func Read(fd int, p []byte) (int, error) {
 	return n, err
 }
 
-// Write is write(2) on a non-blocking fd, with the faults set by SetFaults
-// and ResetAfter, returning what unix.Write returns.
-func Write(fd int, p []byte) (int, error) {
+func writeOnce(fd int, p []byte) (int, error) {
 	if !inj.on.Load() {
 		return write(fd, p)
 	}
@@ -45,10 +43,7 @@ func Write(fd int, p []byte) (int, error) {
 	return n, err
 }
 
-// Writev3 is writev(2) of up to three buffers (empty ones are skipped) on
-// a non-blocking fd, with the faults set by SetFaults and ResetAfter. It
-// returns the bytes written in all.
-func Writev3(fd int, a, b, c []byte) (int, error) {
+func writev3Once(fd int, a, b, c []byte) (int, error) {
 	if !inj.on.Load() {
 		return writev3(fd, a, b, c)
 	}
@@ -80,6 +75,9 @@ func SetFaults(f Faults) error {
 		if !(p >= 0 && p <= 1) {
 			return errors.New("sockio: a fault probability is not between 0 and 1")
 		}
+	}
+	if f.EINTR == 1 {
+		return errors.New("sockio: an EINTR probability of 1 would retry a call forever")
 	}
 	inj.mu.Lock()
 	defer inj.mu.Unlock()

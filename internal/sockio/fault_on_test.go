@@ -53,30 +53,51 @@ func TestFaultsShortCalls(t *testing.T) {
 	}
 }
 
-func TestFaultsEAGAINAndEINTRMoveNothing(t *testing.T) {
+func TestFaultsEAGAINMovesNothing(t *testing.T) {
 	a, b := socketPair(t)
-	for _, tc := range []struct {
-		f    Faults
-		want error
-	}{{Faults{Seed: 2, EAGAIN: 1}, unix.EAGAIN}, {Faults{Seed: 3, EINTR: 1}, unix.EINTR}} {
-		faults(t, tc.f)
-		if n, err := Write(a, []byte("x")); n != 0 || err != tc.want {
-			t.Fatalf("write: %d, %v, want %v", n, err, tc.want)
+	faults(t, Faults{Seed: 2, EAGAIN: 1})
+	if n, err := Write(a, []byte("x")); n != 0 || err != ErrAgain {
+		t.Fatalf("write: %d, %v, want ErrAgain", n, err)
+	}
+	if n, err := Writev3(a, nil, []byte("x"), nil); n != 0 || err != ErrAgain {
+		t.Fatalf("writev: %d, %v, want ErrAgain", n, err)
+	}
+	SetFaults(Faults{})
+	Write(a, []byte("y"))
+	faults(t, Faults{Seed: 2, EAGAIN: 1})
+	if n, err := Read(b, make([]byte, 8)); n != 0 || err != ErrAgain {
+		t.Fatalf("read: %d, %v, want ErrAgain", n, err)
+	}
+	SetFaults(Faults{})
+	buf := make([]byte, 8)
+	if n, err := Read(b, buf); n != 1 || err != nil || buf[0] != 'y' {
+		t.Fatalf("after the faults: %d, %v, %q: only the unfaulted write's byte is there", n, err, buf[:n])
+	}
+}
+
+// An interrupted call is retried inside the package: callers see every
+// call succeed, and the EINTRs are counted.
+func TestFaultsEINTRIsRetried(t *testing.T) {
+	a, b := socketPair(t)
+	faults(t, Faults{Seed: 3, EINTR: 0.9})
+	before := InjectedFaults()
+	buf := make([]byte, 8)
+	for i := range 20 {
+		if n, err := Write(a, []byte("x")); n != 1 || err != nil {
+			t.Fatalf("write %d: %d, %v", i, n, err)
 		}
-		if n, err := Writev3(a, nil, []byte("x"), nil); n != 0 || err != tc.want {
-			t.Fatalf("writev: %d, %v, want %v", n, err, tc.want)
+		if n, err := Writev3(a, nil, []byte("y"), nil); n != 1 || err != nil {
+			t.Fatalf("writev %d: %d, %v", i, n, err)
 		}
-		SetFaults(Faults{})
-		Write(a, []byte("y"))
-		faults(t, tc.f)
-		if n, err := Read(b, make([]byte, 8)); n != 0 || err != tc.want {
-			t.Fatalf("read: %d, %v, want %v", n, err, tc.want)
+		if n, err := Read(b, buf); n != 2 || err != nil || string(buf[:n]) != "xy" {
+			t.Fatalf("read %d: %d, %v, %q", i, n, err, buf[:n])
 		}
-		SetFaults(Faults{})
-		buf := make([]byte, 8)
-		if n, err := Read(b, buf); n != 1 || err != nil || buf[0] != 'y' {
-			t.Fatalf("after the faults: %d, %v, %q: only the unfaulted write's byte is there", n, err, buf[:n])
-		}
+	}
+	if d := InjectedFaults().Sub(before); d.EINTRs < 20 {
+		t.Fatalf("counted %v: want many EINTRs at a probability of 0.9", d)
+	}
+	if err := SetFaults(Faults{EINTR: 1}); err == nil {
+		t.Fatal("SetFaults accepted an EINTR probability of 1, which retries forever")
 	}
 }
 
@@ -89,7 +110,7 @@ func TestFaultsSpareNonSockets(t *testing.T) {
 	}
 	defer unix.Close(p[0])
 	defer unix.Close(p[1])
-	faults(t, Faults{Seed: 4, EAGAIN: 1, EINTR: 1, ShortRead: 1, ShortWrite: 1})
+	faults(t, Faults{Seed: 4, EAGAIN: 1, EINTR: 0.5, ShortRead: 1, ShortWrite: 1})
 	before := InjectedFaults()
 	if n, err := Write(p[1], []byte("12345678")); n != 8 || err != nil {
 		t.Fatalf("pipe write: %d, %v", n, err)

@@ -7,8 +7,8 @@ import (
 
 // Fault injection, for tests of what is built on this package: a build
 // with the lwsfault tag can make Read, Write and Writev3 on sockets move
-// fewer bytes than asked, fail with EAGAIN or EINTR without doing
-// anything, and reset chosen connections part way through their stream,
+// fewer bytes than asked, fail with EAGAIN or be interrupted (EINTR, which
+// they retry) without doing anything, and reset chosen connections part way through their stream,
 // as a loaded network and kernel may. The choices are drawn from a seed.
 // Without the tag (production builds) none of this is compiled into the
 // calls: SetFaults refuses any fault and the counts stay zero.
@@ -31,7 +31,9 @@ type Faults struct {
 	// EAGAIN: the call fails with EAGAIN and moves nothing. Safe on a
 	// level-triggered poller: the socket's readiness is reported again.
 	EAGAIN float64
-	// EINTR: the call fails with EINTR and moves nothing.
+	// EINTR: the call is interrupted (EINTR) and moves nothing; Read,
+	// Write and Writev3 retry it, so their callers never see it. Below 1,
+	// as every retry draws again.
 	EINTR float64
 }
 

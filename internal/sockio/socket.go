@@ -88,6 +88,20 @@ func SetNoDelay(fd int) error {
 	return unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 }
 
+// Accept accepts a connection on the listening socket lfd, retried when
+// interrupted by a signal: the new socket, non-blocking and close-on-exec,
+// and the peer's address (read into buf). It returns the other errors of
+// accept(2): ErrAgain when no connection is waiting, ErrConnAborted, or
+// one for which OutOfResources is true.
+func Accept(lfd int, buf *AddrBuf) (int, netip.AddrPort, error) {
+	for {
+		fd, peer, err := accept(lfd, buf)
+		if err != unix.EINTR {
+			return fd, peer, err
+		}
+	}
+}
+
 // Close is close(2).
 func Close(fd int) error { return unix.Close(fd) }
 

@@ -18,14 +18,12 @@ func newSocket(family, typ int) (int, error) {
 	return unix.Socket(family, typ|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 }
 
-// Accept accepts a connection on the listening socket lfd: the new socket,
-// non-blocking and close-on-exec, and the peer's address. It returns the
-// errors of accept(2), unix.EAGAIN when no connection is waiting.
+// accept is Accept's one call.
 //
 // This is accept4(2) without the garbage of unix.Accept4 (which allocates
 // a Sockaddr per call): the address is read into buf and returned as a
 // value.
-func Accept(lfd int, buf *AddrBuf) (int, netip.AddrPort, error) {
+func accept(lfd int, buf *AddrBuf) (int, netip.AddrPort, error) {
 	rsa := &buf.rsa
 	*rsa = unix.RawSockaddrAny{}
 	n := uint32(unix.SizeofSockaddrAny)

@@ -1,8 +1,10 @@
 // Package sockio makes the library's socket system calls: the service
 // loops' read(2), write(2) and writev(2) on non-blocking sockets, and the
-// calls that make those sockets (socket, accept, connect, dup,
-// socketpair), each returning a descriptor that is non-blocking and
-// close-on-exec from the start.
+// calls that make, shut and close those sockets (socket, accept, connect,
+// dup, socketpair, shutdown, close), the new ones returned a descriptor that is non-blocking and
+// close-on-exec from the start. A call interrupted by a signal (EINTR) is
+// retried here, so callers never see EINTR; a call on a non-blocking
+// socket that can move nothing now returns ErrAgain.
 //
 // # Linux
 //
@@ -35,8 +37,9 @@
 // unix.Sockaddr) per connection.
 //
 // A build with the lwsfault tag injects faults into these calls for tests
-// (faults.go); without it Read, Write and Writev3 are one-line wrappers
-// the compiler inlines, so callers make exactly the calls above.
+// (faults.go); without it the layer the faults go into (readOnce,
+// writeOnce, writev3Once) is one-line functions the compiler inlines, so
+// callers make exactly the calls above.
 package sockio
 
 // RawLimit is the most bytes a Linux read or write moves through the raw
