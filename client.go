@@ -207,7 +207,7 @@ func (s *Service) Connect(info ClientInfo) (*Conn, error) {
 		cs.handshakeTimeout = s.limits.HandshakeTimeout
 	}
 	l := s.loopFor()
-	c := &Conn{loop: l, fd: -1, state: stateConnecting, client: true, proto: p, user: info.User, cl: cs}
+	c := &Conn{loop: l, transport: transport{fd: -1}, state: stateConnecting, client: true, proto: p, user: info.User, cl: cs}
 	path, query, _ := strings.Cut(cs.target, "?")
 	c.setTarget(path, query)
 	if err := l.ev.Post(c.startClient); err != nil {
@@ -448,8 +448,7 @@ func (c *Conn) connectNext() {
 			cs.lastErr = fmt.Errorf("connect %v: %w", ap, err)
 			continue
 		}
-		if err := c.loop.ev.Add(fd, c, evloop.Writable); err != nil {
-			sockio.Close(fd)
+		if err := c.sockAttach(fd, evloop.Writable); err != nil {
 			if errors.Is(err, evloop.ErrTableFull) {
 				c.failClient(ErrConnectionLimit)
 				return
@@ -457,7 +456,7 @@ func (c *Conn) connectNext() {
 			cs.lastErr = fmt.Errorf("connect %v: %w", ap, err)
 			continue
 		}
-		c.fd, c.remote, c.events = fd, ap, evloop.Writable
+		c.remote = ap
 		return
 	}
 	c.failClient(fmt.Errorf("lws: %w", cs.lastErr))
@@ -466,7 +465,7 @@ func (c *Conn) connectNext() {
 // connectEvent handles readiness of a socket whose connect is in progress.
 func (c *Conn) connectEvent(ev evloop.Events) {
 	cs := c.cl
-	err := sockio.ConnectError(c.fd)
+	err := c.sockConnectError()
 	if err == nil && ev&evloop.Writable == 0 {
 		if ev&(evloop.Hangup|evloop.Error) == 0 {
 			return // not yet
@@ -474,8 +473,7 @@ func (c *Conn) connectEvent(ev evloop.Events) {
 		err = errors.New("connection closed while connecting")
 	}
 	if err != nil {
-		_ = c.loop.ev.Remove(c.fd)
-		sockio.Close(c.fd)
+		c.sockClose()
 		c.fd, c.events = -1, 0
 		cs.lastErr = fmt.Errorf("connect %v: %w", c.remote, err)
 		c.connectNext()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lws-go/lws/evloop"
 	"github.com/lws-go/lws/wsproto"
-	"golang.org/x/sys/unix"
 )
 
 // connState is where a connection is in its life.
@@ -46,23 +45,19 @@ func (s connState) String() string {
 // its loop goroutine, that is from a callback or a function posted to it,
 // unless a method says otherwise.
 type Conn struct {
-	loop   *serviceLoop
-	fd     int
-	proto  *Protocol
-	user   any
-	remote netip.AddrPort
-	target *reqTarget // request path and query of the handshake
+	loop      *serviceLoop
+	transport // the socket, what the poller watches, the output queue
+	proto     *Protocol
+	user      any
+	remote    netip.AddrPort
+	target    *reqTarget // request path and query of the handshake
 
 	prev, next *Conn // the loop's connection list
 
 	// read side
-	parser      *wsproto.Parser // while a frame or message is partly read; nil when idle (conn_read.go)
+	parser      *wsproto.Parser // while a frame or message is partly read; nil when idle
 	http        *httpState      // plain HTTP phase only
 	rxRemaining int64
-
-	// write side
-	out    []byte // queued bytes, out[outOff:] unsent
-	outOff int
 
 	rare *connRare // what few connections use, allocated on first use
 
@@ -76,7 +71,7 @@ type Conn struct {
 	// Small fields together, so the struct has no padding.
 	ka            keepalive     // keepalive and write-stall watch (keepalive.go)
 	deadline      uint32        // tick after which the handshake, connect or close deadline has passed, while deadlineOn (keepalive.go)
-	events        evloop.Events // what the poller watches now
+	events        evloop.Events // what the poller watches now (transport.go)
 	closeCode     wsproto.CloseCode
 	state         connState
 	client        bool
@@ -99,7 +94,7 @@ type Conn struct {
 // connRare holds a connection's state that most idle connections never
 // need, so that they do not carry it.
 type connRare struct {
-	pending  []byte        // input kept while reading is paused or held (pooled; conn_read.go)
+	pending  []byte        // input kept while reading is paused or held (pooled)
 	msg      []byte        // reassembly buffer (Protocol.Reassemble)
 	file     *os.File      // HTTP body being streamed
 	fileLeft int64         // bytes of file still to send
@@ -142,9 +137,6 @@ func (c *Conn) closeReasonText() string {
 // streaming reports whether an HTTP body is being streamed from a file.
 func (c *Conn) streaming() bool { return c.rare != nil && c.rare.file != nil }
 
-// hasPending reports whether received bytes wait while reading is held.
-func (c *Conn) hasPending() bool { return c.rare != nil && len(c.rare.pending) > 0 }
-
 // reqTarget is the path and query of a connection's handshake request.
 type reqTarget struct{ path, query string }
 
@@ -160,21 +152,6 @@ func (c *Conn) setTarget(path, query string) {
 		return
 	}
 	c.target = &reqTarget{path: strings.Clone(path), query: strings.Clone(query)}
-}
-
-// adopt makes an accepted socket a connection of the loop, reading its HTTP
-// request head; it returns nil (fd closed) when the fd cannot be watched.
-func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) *Conn {
-	c := &Conn{loop: l, fd: fd, remote: remote, state: stateHTTP, http: l.getHTTPState()}
-	if err := l.ev.Add(fd, c, evloop.Readable); err != nil {
-		unix.Close(fd)
-		return nil
-	}
-	c.events = evloop.Readable
-	l.conns.add(c)
-	l.svc.live.Add(1)
-	c.setDeadline(l.svc.limits.HandshakeTimeout)
-	return c
 }
 
 // Protocol is the protocol the connection is bound to (nil before the
@@ -245,9 +222,6 @@ func (c *Conn) Buffered() int {
 	return c.unsent()
 }
 
-// unsent is the number of queued bytes the socket has not taken.
-func (c *Conn) unsent() int { return len(c.out) - c.outOff }
-
 // PauseRx stops reading from the connection until ResumeRx
 // (libwebsocket_rx_flow_control(wsi, 0)). Data already received but not yet
 // delivered is kept and delivered after ResumeRx.
@@ -300,50 +274,6 @@ func (c *Conn) fireTimer() {
 	}
 }
 
-// wantEvents is what the poller should watch for this connection.
-func (c *Conn) wantEvents() evloop.Events {
-	var ev evloop.Events
-	if !c.rxPaused && !c.rxHeld {
-		ev |= evloop.Readable
-	}
-	if c.outOff < len(c.out) || c.streaming() || (c.wantWriteable || c.sq.waiting()) && c.state == stateWS || c.tlsHandshakeOut() {
-		ev |= evloop.Writable
-	}
-	return ev
-}
-
-func (c *Conn) updateEvents() {
-	if c.state == stateDead {
-		return
-	}
-	if ev := c.wantEvents(); ev != c.events {
-		if err := c.loop.ev.Modify(c.fd, ev); err == nil {
-			c.events = ev
-		}
-	}
-}
-
-// OnEvents is the connection's readiness handler, called by its loop.
-func (c *Conn) OnEvents(fd int, ev evloop.Events) {
-	if c.state == stateConnecting {
-		c.connectEvent(ev)
-		return
-	}
-	if ev&(evloop.Readable|evloop.Hangup|evloop.Error) != 0 {
-		if c.rxPaused || c.rxHeld {
-			if ev&(evloop.Hangup|evloop.Error) != 0 && ev&evloop.Readable == 0 {
-				c.closeNow()
-				return
-			}
-		} else {
-			c.readable()
-		}
-	}
-	if c.state != stateDead && ev&evloop.Writable != 0 {
-		c.writable()
-	}
-}
-
 // closeNow closes the socket at once and reports OnClosed for an
 // established connection.
 func (c *Conn) closeNow() {
@@ -357,10 +287,7 @@ func (c *Conn) closeNow() {
 		r.timer.Stop()
 	}
 	l := c.loop
-	if c.fd >= 0 { // a client connection may have none yet
-		_ = l.ev.Remove(c.fd)
-		unix.Close(c.fd)
-	}
+	c.sockClose()
 	l.conns.remove(c)
 	if c.out != nil {
 		l.putBuf(c.out)

@@ -2,30 +2,16 @@ package lws
 
 import (
 	"errors"
+	"io"
 
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
 	"github.com/lws-go/lws/wsproto"
-	"golang.org/x/sys/unix"
 )
 
 // readBatches bounds how many full reads one readiness event may do, so one
 // busy connection cannot starve the others of its loop.
 const readBatches = 8
-
-// Input. A connection's bytes come from three sources, and input is the
-// one place that decides which goes next, whatever the mix of user pause
-// (PauseRx), library hold (output backpressure, an HTTP answer in
-// progress), TLS and external poll:
-//
-//  1. kept bytes: what was read but not consumed because reading was
-//     paused or held part way through a read (c.rare.pending);
-//  2. plaintext the TLS session has already decrypted (sockRead reads the
-//     session before the socket);
-//  3. the socket.
-//
-// Every path that consumes input goes through readable, readiness events
-// and the resumption after a pause alike, so bytes kept earlier are always
-// consumed before anything newer.
 
 // readable consumes the connection's input while reading is allowed, from
 // a readiness event or the resumption of reading. Replies written while
@@ -70,51 +56,13 @@ func (c *Conn) readBatch() {
 			continue
 		}
 		switch err {
-		case unix.EAGAIN:
-			return
-		case unix.EINTR:
-			continue
-		case nil: // EOF
+		case sockio.ErrAgain:
+		case io.EOF:
 			c.peerGone(nil)
 		default:
 			c.peerGone(err)
 		}
 		return
-	}
-}
-
-// input returns the connection's next input: the bytes kept while reading
-// was paused or held (kept is true, and the caller returns the buffer to
-// the loop's pool once consumed), else what sockRead reads into buf: TLS
-// plaintext, then the socket. It returns what unix.Read would: (nil, nil)
-// at the end of the stream, unix.EAGAIN when nothing is available.
-func (c *Conn) input(buf []byte) (b []byte, kept bool, err error) {
-	if c.hasPending() {
-		b = c.rare.pending
-		c.rare.pending = nil
-		return b, true, nil
-	}
-	n, err := c.sockRead(buf) // tls.go
-	if n > 0 {
-		return buf[:n], false, nil
-	}
-	return nil, false, err
-}
-
-// keep holds input that cannot be consumed now (reading was paused or held
-// part way through it) until reading resumes; input hands it out first.
-func (c *Conn) keep(b []byte) {
-	r := c.rareState()
-	r.pending = c.appendPooled(r.pending, b)
-}
-
-// dropKept discards kept input (the connection is closing or gone).
-func (c *Conn) dropKept() {
-	if c.hasPending() {
-		c.loop.putBuf(c.rare.pending)
-	}
-	if c.rare != nil {
-		c.rare.pending = nil
 	}
 }
 
@@ -233,13 +181,8 @@ func (c *Conn) parserConfig() wsproto.ParserConfig {
 // list: an idle connection holds none, as the parser keeps no state
 // between frames.
 func (c *Conn) takeParser() *wsproto.Parser {
-	l := c.loop
-	var p *wsproto.Parser
-	if k := len(l.parsers); k > 0 {
-		p = l.parsers[k-1]
-		l.parsers[k-1] = nil
-		l.parsers = l.parsers[:k-1]
-	} else {
+	p, ok := c.loop.parsers.get()
+	if !ok {
 		p = new(wsproto.Parser)
 	}
 	p.Init(c.parserConfig())
@@ -256,9 +199,7 @@ func (c *Conn) releaseParser() {
 		return
 	}
 	c.parser = nil
-	if l := c.loop; len(l.parsers) < maxFreeParsers {
-		l.parsers = append(l.parsers, p)
-	}
+	c.loop.parsers.put(p, maxFreeParsers)
 }
 
 // resumeReading restarts reading after a pause or hold: the poller watches
@@ -298,7 +239,7 @@ func (c *Conn) consumeWS(b []byte) int {
 	case wsproto.EventData:
 		if c.state == stateWS {
 			if ev.Compressed {
-				c.gatherCompressed(&ev) // compress.go
+				c.gatherCompressed(&ev)
 			} else {
 				c.deliver(&ev)
 			}

@@ -1,12 +1,8 @@
 package lws
 
 import (
-	"io"
-
 	"github.com/lws-go/lws/evloop"
-	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/wsproto"
-	"golang.org/x/sys/unix"
 )
 
 // WriteMode says what kind of frame Conn.Write sends (libwebsockets' enum
@@ -183,174 +179,18 @@ func (c *Conn) canWriteDirect() bool {
 	return c.tls == nil && c.pmd == nil && !c.client && c.events&evloop.Writable == 0
 }
 
-// writeDirect sends one frame of a large payload with one writev: the
-// bytes already queued (replies deferred within a read batch), the frame
-// header and the payload where the caller has it. Only what the socket
-// does not take is copied into the queue, and flush goes on from there
-// (meeting any error the writev met).
+// writeDirect sends one frame of a large payload without copying the
+// payload into the output queue first (sendDirect).
 func (c *Conn) writeDirect(op wsproto.Opcode, fin bool, payload []byte) {
 	var hb [wsproto.MaxHeaderSize]byte
 	header := hb[:wsproto.PutHeader(hb[:], wsproto.Header{Fin: fin, Opcode: op, Length: int64(len(payload))})]
-	queued := c.out[c.outOff:]
-	n, _ := sockio.Writev3(c.fd, queued, header, payload)
-	if n > 0 {
-		c.wroteSome()
-	}
-	if n < len(queued) {
-		c.outOff += n
-		n = 0
-	} else {
-		c.outOff = len(c.out)
-		n -= len(queued)
-	}
-	if n < len(header) {
-		c.queueRaw(header[n:])
-		n = 0
-	} else {
-		n -= len(header)
-	}
-	if n < len(payload) {
-		c.queueRaw(payload[n:])
-	}
-	c.flush()
+	c.sendDirect(header, payload)
 }
 
 // queueClose appends a close frame with code and reason.
 func (c *Conn) queueClose(code wsproto.CloseCode, reason string) {
 	var buf [wsproto.MaxControlPayload]byte
 	c.queueFrame(wsproto.OpClose, true, wsproto.AppendClosePayload(buf[:0], code, reason))
-}
-
-// queueRaw appends bytes (HTTP) to the output queue.
-func (c *Conn) queueRaw(b []byte) {
-	c.reserve(len(b))
-	c.out = append(c.out, b...)
-}
-
-// reserve makes room for n more bytes in the output queue, taking a buffer
-// from the loop's pool when the connection holds none.
-func (c *Conn) reserve(n int) {
-	if c.out == nil {
-		c.out = c.loop.getBuf(n)
-		return
-	}
-	if c.outOff > 0 && c.outOff == len(c.out) {
-		c.out, c.outOff = c.out[:0], 0
-	}
-	if cap(c.out)-len(c.out) >= n {
-		return
-	}
-	if c.outOff > 0 { // compact before growing
-		k := copy(c.out, c.out[c.outOff:])
-		c.out, c.outOff = c.out[:k], 0
-		if cap(c.out)-len(c.out) >= n {
-			return
-		}
-	}
-	c.out = c.growPooled(c.out, n)
-}
-
-// growPooled returns b with room for n more bytes, moving it to a bigger
-// buffer from the loop's pool when needed (the old one goes back).
-func (c *Conn) growPooled(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b
-	}
-	grown := c.loop.getBuf(max(2*cap(b), len(b)+n))
-	grown = append(grown, b...)
-	c.loop.putBuf(b)
-	return grown
-}
-
-// appendPooled appends p to b, growing through the loop's pool.
-func (c *Conn) appendPooled(b, p []byte) []byte {
-	return append(c.growPooled(b, len(p)), p...)
-}
-
-// flush writes queued bytes (and the rest of a streamed file) until the
-// socket would block, then watches for writability. On a write error the
-// connection is closed from a posted function, never under the caller's
-// feet.
-func (c *Conn) flush() {
-	for {
-		for c.outOff < len(c.out) {
-			n, err := c.sockWrite(c.out[c.outOff:]) // tls.go
-			if n > 0 {
-				c.outOff += n
-				c.wroteSome()
-				continue
-			}
-			switch err {
-			case unix.EINTR:
-				continue
-			case unix.EAGAIN:
-				c.watchStall()
-				c.updateEvents()
-				return
-			default:
-				c.logInfo("write: %v", err)
-				c.outOff = len(c.out)
-				c.state = stateDraining
-				_ = c.loop.ev.Post(c.closeNow)
-				return
-			}
-		}
-		if !c.streaming() {
-			break
-		}
-		c.loadFileChunk()
-	}
-	// The queue is sent, but while the user waits for writability the
-	// watch goes on: a peer that stops reading leaves the socket's buffer
-	// full and the callback never due. writable() ends it.
-	c.stallWatch = c.stallWatch && c.awaitsWriteable()
-	if c.out != nil {
-		c.loop.putBuf(c.out)
-		c.out, c.outOff = nil, 0
-	}
-	if c.state == stateDraining && !c.shutWR {
-		c.lingeringClose()
-		return
-	}
-	// Reading held for this output resumes now: no writability event
-	// may come to resume it (the flush was not writable's).
-	if c.rxHeld {
-		c.checkBackpressure()
-	}
-	c.updateEvents()
-}
-
-// writable handles a writability event: flush the queue, then give the
-// user the OnWriteable they asked for.
-func (c *Conn) writable() {
-	if c.tlsWritable() { // TLS handshake output (tls.go)
-		return
-	}
-	if c.outOff < len(c.out) || c.streaming() {
-		c.flush()
-		c.checkBackpressure()
-		if c.outOff < len(c.out) || c.streaming() || c.state == stateDead {
-			return
-		}
-	}
-	c.stallWatch = false // the socket takes data again
-	if c.sq.waiting() && c.state == stateWS {
-		c.pumpSend()
-		if c.outOff < len(c.out) || c.state != stateWS {
-			return
-		}
-	}
-	if c.wantWriteable && c.state == stateWS {
-		c.wantWriteable = false
-		c.callWriteable()
-	}
-	c.updateEvents()
-}
-
-// awaitsWriteable reports whether an OnWriteable callback or messages of
-// the send queue wait for the socket to take more.
-func (c *Conn) awaitsWriteable() bool {
-	return c.state == stateWS && (c.wantWriteable || c.sq.waiting())
 }
 
 // drain stops reading input for the protocol, sends what is queued and then
@@ -379,33 +219,10 @@ func (c *Conn) beginDrain() bool {
 // bytes into a reset.
 func (c *Conn) lingeringClose() {
 	c.shutWR = true
-	c.tlsCloseNotify() // tls.go
-	if err := unix.Shutdown(c.fd, unix.SHUT_WR); err != nil {
+	c.tlsCloseNotify()
+	if err := c.sockShutdownWrite(); err != nil {
 		c.closeNow()
 		return
 	}
 	c.updateEvents()
-}
-
-// loadFileChunk moves the next chunk of a streamed HTTP body into the
-// output queue; at the end of the file it finishes the response, and a
-// file that ends early or fails to read ends the connection.
-func (c *Conn) loadFileChunk() {
-	const chunk = 32 << 10
-	r := c.rare
-	n := int(min(int64(chunk), r.fileLeft))
-	c.reserve(n)
-	start := len(c.out)
-	c.out = c.out[:start+n]
-	k, err := io.ReadFull(r.file, c.out[start:])
-	c.out = c.out[:start+k]
-	r.fileLeft -= int64(k)
-	if err != nil || r.fileLeft <= 0 {
-		if err != nil {
-			c.bodyCut(r.file, r.fileLeft, err) // http.go
-		}
-		r.file.Close()
-		r.file = nil
-		c.endHTTPResponse()
-	}
 }

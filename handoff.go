@@ -63,7 +63,7 @@ func (l *serviceLoop) takeHandedOff() []acceptedFD {
 func (l *serviceLoop) adoptHandedOff() {
 	fds := l.takeHandedOff()
 	for _, a := range fds {
-		l.adoptAccepted(a.fd, a.remote) // tls.go
+		l.adoptAccepted(a.fd, a.remote)
 	}
 	clear(fds)
 	l.inbox.mu.Lock()

@@ -30,26 +30,22 @@ const maxFreeHTTPStates = 64
 // handshake leaves little garbage (which, collected late, is what makes
 // the RSS of many idle connections exceed their live heap).
 func (l *serviceLoop) getHTTPState() *httpState {
-	k := len(l.httpFree)
-	if k == 0 {
-		return newHTTPState(l.svc.limits)
+	if h, ok := l.httpFree.get(); ok {
+		return h
 	}
-	h := l.httpFree[k-1]
-	l.httpFree[k-1] = nil
-	l.httpFree = l.httpFree[:k-1]
-	return h
+	return newHTTPState(l.svc.limits)
 }
 
 // putHTTPState takes back the HTTP state of a connection that has upgraded,
 // reset so it pins none of the request; the request it parsed must not be
 // used afterwards (as with the next request of a keep-alive connection).
 func (l *serviceLoop) putHTTPState(h *httpState) {
-	if h == nil || len(l.httpFree) >= maxFreeHTTPStates {
+	if h == nil || len(l.httpFree.items) >= maxFreeHTTPStates {
 		return
 	}
 	h.parser.Reset(httpd.Limits{MaxHeaderBytes: l.svc.limits.MaxHeaderBytes})
 	h.skip = 0
-	l.httpFree = append(l.httpFree, h)
+	l.httpFree.put(h, maxFreeHTTPStates)
 }
 
 // HTTPRequest is a plain HTTP request being answered
@@ -291,4 +287,27 @@ func htmlEscape(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// loadFileChunk moves the next chunk of a streamed HTTP body into the
+// output queue; at the end of the file it finishes the response, and a
+// file that ends early or fails to read ends the connection.
+func (c *Conn) loadFileChunk() {
+	const chunk = 32 << 10
+	r := c.rare
+	n := int(min(int64(chunk), r.fileLeft))
+	c.reserve(n)
+	start := len(c.out)
+	c.out = c.out[:start+n]
+	k, err := io.ReadFull(r.file, c.out[start:])
+	c.out = c.out[:start+k]
+	r.fileLeft -= int64(k)
+	if err != nil || r.fileLeft <= 0 {
+		if err != nil {
+			c.bodyCut(r.file, r.fileLeft, err)
+		}
+		r.file.Close()
+		r.file = nil
+		c.endHTTPResponse()
+	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/lws-go/lws/evloop"
 	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
-	"golang.org/x/sys/unix"
+	"github.com/lws-go/lws/tlsconn"
 )
 
 // listener accepts connections on its loop and hands each to a loop.
@@ -77,14 +77,13 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 	s := ln.loop.svc
 	for i := 0; i < acceptBatch; i++ {
 		nfd, remote, err := sockio.Accept(ln.fd, &ln.peer)
-		switch err {
-		case nil:
-		case unix.EAGAIN, unix.EINTR, unix.ECONNABORTED:
-			if err == unix.EAGAIN {
-				return
-			}
+		switch {
+		case err == nil:
+		case err == sockio.ErrAgain:
+			return
+		case err == sockio.ErrConnAborted:
 			continue
-		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+		case sockio.OutOfResources(err):
 			// Out of descriptors: stop accepting for a moment instead of
 			// spinning on a listener that stays readable.
 			ln.refuse(fmt.Sprintf("accept: %v; pausing accept for %v", err, acceptPauseOnFull))
@@ -103,11 +102,33 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 		_ = sockio.SetNoDelay(nfd)
 		target := s.loopFor()
 		if target == ln.loop {
-			target.adoptAccepted(nfd, remote) // tls.go
+			target.adoptAccepted(nfd, remote)
 		} else {
 			target.handOff(nfd, remote) // handoff.go
 		}
 	}
+}
+
+// adoptAccepted makes an accepted socket a connection of the loop, with
+// TLS when the service serves it.
+func (l *serviceLoop) adoptAccepted(fd int, remote netip.AddrPort) {
+	c := l.adopt(fd, remote)
+	if c != nil && l.svc.cfg.TLS != nil {
+		c.startTLS(tlsconn.NewServer(l.svc.cfg.TLS), nil)
+	}
+}
+
+// adopt makes an accepted socket a connection of the loop, reading its HTTP
+// request head; it returns nil (fd closed) when the fd cannot be watched.
+func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) *Conn {
+	c := &Conn{loop: l, remote: remote, state: stateHTTP, http: l.getHTTPState()}
+	if err := c.sockAttach(fd, evloop.Readable); err != nil {
+		return nil
+	}
+	l.conns.add(c)
+	l.svc.live.Add(1)
+	c.setDeadline(l.svc.limits.HandshakeTimeout)
+	return c
 }
 
 // refuse logs one warning per burst of refused connections.

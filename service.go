@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/lws-go/lws/evloop"
+	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
 	"github.com/lws-go/lws/wsproto"
-	"golang.org/x/sys/unix"
 )
 
 // Service is a running set of service loops with their connections
@@ -43,15 +43,15 @@ type Service struct {
 
 // serviceLoop is one service loop with what its connections share.
 type serviceLoop struct {
-	svc       *Service
-	ev        *evloop.Loop
-	rbuf      []byte            // shared read buffer: connections hold no read buffer
-	free      [][]byte          // recycled output and reassembly buffers
-	freeBytes int               // their total capacity, at most maxPoolBytes
-	conns     connList          // every connection owned by this loop
-	parsers   []*wsproto.Parser // idle frame parsers (conn_read.go)
-	httpFree  []*httpState      // HTTP states of upgraded connections, for reuse (http.go)
-	inbox     inbox             // sockets accepted for this loop by another (handoff.go)
+	svc      *Service
+	ev       *evloop.Loop
+	rbuf     []byte                    // shared read buffer: connections hold no read buffer
+	bufs     freeList[[]byte]          // the buffer pool (transport.go)
+	bufBytes int                       // its buffers' capacity in all, at most maxPoolBytes
+	conns    connList                  // every connection owned by this loop
+	parsers  freeList[*wsproto.Parser] // idle frame parsers
+	httpFree freeList[*httpState]      // HTTP states of upgraded connections, for reuse
+	inbox    inbox                     // sockets accepted for this loop by another (handoff.go)
 
 	sweep      *evloop.Timer // keepalive and write-stall sweep (keepalive.go)
 	sweepEvery time.Duration
@@ -59,19 +59,13 @@ type serviceLoop struct {
 	index      int
 }
 
-const (
-	readBufferSize    = 64 << 10
-	maxPooledBuffer   = 4 << 20
-	maxPooledBuffers  = 256
-	maxPoolBytes      = 16 << 20
-	minWriteBufferCap = 4 << 10
-)
+const readBufferSize = 64 << 10
 
 // New creates a service: it sizes the connection table, creates the loops
 // and, when cfg.Addr is set, the listening socket. Run services it.
 func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, limits: cfg.Limits.withDefaults(), drained: make(chan struct{}), stopped: make(chan struct{})}
-	s.cfg.TLS = prepareServerTLS(cfg.TLS) // tls.go
+	s.cfg.TLS = prepareServerTLS(cfg.TLS)
 	sz, err := sizeTable(cfg.MaxConns)
 	if err != nil {
 		return nil, fmt.Errorf("lws: sizing connection table: %w", err)
@@ -103,7 +97,7 @@ func New(cfg Config) (*Service, error) {
 		}
 		ln.loop = s.loops[0]
 		if err := s.loops[0].ev.Add(ln.fd, ln, evloop.Readable); err != nil {
-			unix.Close(ln.fd)
+			sockio.Close(ln.fd)
 			s.closeLoops()
 			return nil, fmt.Errorf("lws: registering listener: %w", err)
 		}
@@ -288,7 +282,7 @@ func (s *Service) Close() error {
 func (s *Service) release() {
 	if s.ln != nil {
 		s.ln.stop() // unregisters it: an external poll loop gets its Delete
-		unix.Close(s.ln.fd)
+		sockio.Close(s.ln.fd)
 	}
 	s.closeLoops()
 }
@@ -372,28 +366,6 @@ func (l *serviceLoop) closeAll() {
 		c.closeNow()
 		c = next
 	}
-}
-
-func (l *serviceLoop) getBuf(n int) []byte {
-	for i := len(l.free) - 1; i >= 0; i-- {
-		if cap(l.free[i]) >= n {
-			b := l.free[i]
-			l.freeBytes -= cap(b)
-			l.free[i] = l.free[len(l.free)-1]
-			l.free[len(l.free)-1] = nil
-			l.free = l.free[:len(l.free)-1]
-			return b[:0]
-		}
-	}
-	return make([]byte, 0, max(n, minWriteBufferCap))
-}
-
-func (l *serviceLoop) putBuf(b []byte) {
-	if cap(b) > maxPooledBuffer || len(l.free) >= maxPooledBuffers || l.freeBytes+cap(b) > maxPoolBytes {
-		return
-	}
-	l.freeBytes += cap(b)
-	l.free = append(l.free, b[:0])
 }
 
 // connList is an intrusive doubly linked list of a loop's connections.

@@ -1,9 +1,9 @@
 package lws
 
 // TLS on a connection (wss:// and https://; libwebsockets' SSL support):
-// the socket reads and writes of a Conn go through a tlsconn.Session when
-// the service has Config.TLS (accepted connections) or a client connection
-// is secure. The handshake runs on a goroutine of the Session while the
+// the transport's input and output go through a tlsconn.Session (tlsRead,
+// tlsWrite) when the service has Config.TLS (accepted connections) or a
+// client connection is secure. The handshake runs on a goroutine of the Session while the
 // loop keeps serving; afterwards records are encrypted and decrypted on the
 // loop. See tlsconn/doc.go for the design.
 
@@ -11,13 +11,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
-	"net/netip"
 
 	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
 	"github.com/lws-go/lws/tlsconn"
-	"golang.org/x/sys/unix"
 )
 
 // tlsState is a connection's TLS session; Conn.tls is nil for plain TCP.
@@ -48,15 +45,6 @@ func prepareServerTLS(cfg *tls.Config) *tls.Config {
 		cfg.MinVersion = tls.VersionTLS12
 	}
 	return cfg
-}
-
-// adoptAccepted makes an accepted socket a connection of the loop, with
-// TLS when the service serves it.
-func (l *serviceLoop) adoptAccepted(fd int, remote netip.AddrPort) {
-	c := l.adopt(fd, remote)
-	if c != nil && l.svc.cfg.TLS != nil {
-		c.startTLS(tlsconn.NewServer(l.svc.cfg.TLS), nil)
-	}
 }
 
 // startTLS puts the connection's I/O under s and starts its handshake;
@@ -114,8 +102,8 @@ func (c *Conn) tlsProgress(t *tlsState) {
 // connection died.
 func (c *Conn) tlsFlush() bool {
 	t := c.tls
-	pending, err := t.s.Flush(c.writeFD)
-	if err != nil && err != unix.EAGAIN {
+	pending, err := t.s.Flush(c.sockWrite)
+	if err != nil && err != sockio.ErrAgain {
 		c.logInfo("write: %v", err)
 		c.closeNow()
 		return false
@@ -141,29 +129,14 @@ func (c *Conn) tlsWritable() bool {
 	return true
 }
 
-// writeFD is one non-blocking write to the socket.
-func (c *Conn) writeFD(p []byte) (int, error) {
-	for {
-		n, err := sockio.Write(c.fd, p)
-		if err == unix.EINTR {
-			continue
-		}
-		return max(n, 0), err
-	}
-}
-
-// sockRead reads from the connection: from the socket, or decrypted from
-// its TLS session (reading the socket when the session needs ciphertext).
-// It returns what unix.Read would: (0, nil) at the end of the stream,
-// unix.EAGAIN when nothing is available.
-func (c *Conn) sockRead(buf []byte) (int, error) {
+// tlsRead reads plaintext decrypted from the session into buf, reading
+// the socket when the session needs ciphertext (and, during the
+// handshake, only feeding the handshake). Its results are sockRead's.
+func (c *Conn) tlsRead(buf []byte) (int, error) {
 	t := c.tls
-	if t == nil {
-		return sockio.Read(c.fd, buf)
-	}
 	if t.handshaking { // ciphertext for the handshake goroutine
 		for {
-			n, err := sockio.Read(c.fd, buf)
+			n, err := c.sockRead(buf)
 			if n > 0 {
 				if ferr := t.s.Feed(buf[:n]); ferr != nil {
 					return 0, ferr
@@ -192,7 +165,7 @@ func (c *Conn) sockRead(buf []byte) (int, error) {
 			// call; more makes sure there is one, as the socket may
 			// signal nothing again.
 			t.more = n > 0
-			if n > 0 || err == io.EOF {
+			if n > 0 {
 				return n, nil
 			}
 			return 0, err
@@ -201,7 +174,7 @@ func (c *Conn) sockRead(buf []byte) (int, error) {
 		if n > 0 {
 			return n, nil
 		}
-		r, rerr := sockio.Read(c.fd, buf)
+		r, rerr := c.sockRead(buf)
 		if r <= 0 {
 			return 0, rerr
 		}
@@ -211,18 +184,14 @@ func (c *Conn) sockRead(buf []byte) (int, error) {
 	}
 }
 
-// sockWrite writes b (or a first part of it) to the connection: to the
-// socket, or encrypted through its TLS session. Like unix.Write it returns
-// how many bytes of b are done, or unix.EAGAIN. With TLS, bytes count as
-// done only when their ciphertext is all written; until then they stay at
-// the front of b for the next call (t.owed).
-func (c *Conn) sockWrite(b []byte) (int, error) {
+// tlsWrite encrypts b (or a first part of it) through the session and
+// writes the ciphertext. Bytes count as done only when their ciphertext is
+// all written; until then they stay at the front of b for the next call
+// (t.owed), which gets sockio.ErrAgain.
+func (c *Conn) tlsWrite(b []byte) (int, error) {
 	t := c.tls
-	if t == nil {
-		return sockio.Write(c.fd, b)
-	}
 	if t.handshaking {
-		return 0, unix.EAGAIN // nothing is queued before the handshake ends
+		return 0, sockio.ErrAgain // nothing is queued before the handshake ends
 	}
 	if t.owed == 0 {
 		k := min(len(b), tlsWriteChunk)
@@ -231,12 +200,12 @@ func (c *Conn) sockWrite(b []byte) (int, error) {
 		}
 		t.owed = k
 	}
-	pending, err := t.s.Flush(c.writeFD)
-	if err != nil && err != unix.EAGAIN {
+	pending, err := t.s.Flush(c.sockWrite)
+	if err != nil && err != sockio.ErrAgain {
 		return 0, err
 	}
 	if pending {
-		return 0, unix.EAGAIN
+		return 0, sockio.ErrAgain
 	}
 	k := t.owed
 	t.owed = 0
@@ -251,7 +220,7 @@ func (c *Conn) tlsMore() bool { return c.tls != nil && c.tls.more }
 // connection's sending side is shut.
 func (c *Conn) tlsCloseNotify() {
 	if t := c.tls; t != nil && !t.handshaking && t.s.CloseWrite() == nil {
-		_, _ = t.s.Flush(c.writeFD)
+		_, _ = t.s.Flush(c.sockWrite)
 	}
 }
 
