@@ -473,8 +473,7 @@ func (c *Conn) connectEvent(ev evloop.Events) {
 		err = errors.New("connection closed while connecting")
 	}
 	if err != nil {
-		c.sockClose()
-		c.fd, c.events = -1, 0
+		c.sockDiscard()
 		cs.lastErr = fmt.Errorf("connect %v: %w", c.remote, err)
 		c.connectNext()
 		return

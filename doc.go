@@ -25,6 +25,22 @@
 // describing the piece. The data slice is valid only until the callback
 // returns. [Protocol.Reassemble] delivers whole messages instead.
 //
+// # Layers
+//
+// A connection's code is layered by file. The transport (transport.go)
+// owns the socket, what the poller watches, the output queue and the
+// loop's buffer pool; its sock* methods are the only code that touches
+// the socket, and package internal/sockio makes the system calls. Input
+// goes up: the transport hands out kept bytes, TLS plaintext (tls.go) or
+// what the socket gives; the read path (conn_read.go) parses frames,
+// inflates compressed messages (compress.go) and delivers them to the
+// protocol's callbacks (callbacks.go). Output goes down: the write path
+// (conn_write.go) frames what is written into the output queue, and the
+// transport flushes it to the socket, through TLS when there is a
+// session. The listener (listener.go) accepts sockets and makes them
+// connections; plain HTTP (http.go) and the handshakes use the same
+// transport.
+//
 // # Where to start
 //
 //   - A server: [New] with a [Config] listing the [Protocol]s, then

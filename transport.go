@@ -33,7 +33,7 @@ type transport struct {
 //   - sockWrite and sockWritev return the bytes the socket took, with
 //     sockio.ErrAgain when it takes nothing now (then writability is
 //     reported by the poller when it can);
-//   - sockShutdownWrite, sockClose, sockConnectError;
+//   - sockShutdownWrite, sockClose (sockDiscard), sockConnectError;
 //   - sockAttach, sockWatch and the Remove of sockClose are the only
 //     changes of what the poller watches.
 
@@ -86,12 +86,20 @@ func (c *Conn) sockWritev(a, b, d []byte) (int, error) {
 func (c *Conn) sockShutdownWrite() error { return sockio.ShutdownWrite(c.fd) }
 
 // sockClose stops watching the socket and closes it; a client connection
-// may have none yet.
+// may have none yet. The descriptor's number stays (FD and the logs of
+// OnClosed name it).
 func (c *Conn) sockClose() {
 	if c.fd >= 0 {
 		_ = c.loop.ev.Remove(c.fd)
 		sockio.Close(c.fd)
 	}
+}
+
+// sockDiscard closes the socket of a connect that failed: the connection
+// has none until sockAttach gives it the next.
+func (c *Conn) sockDiscard() {
+	c.sockClose()
+	c.fd, c.events = -1, 0
 }
 
 // sockConnectError is how the connect of a client's socket ended: nil once
