@@ -69,14 +69,14 @@ type Conn struct {
 	tls *tlsState     // TLS, when the connection uses it (tls.go)
 
 	// Small fields together, so the struct has no padding.
-	ka            keepalive     // keepalive and write-stall watch (keepalive.go)
-	deadline      uint32        // tick after which the handshake, connect or close deadline has passed, while deadlineOn (keepalive.go)
+	ka            keepalive     // keepalive, write-stall watch and deadlines (keepalive.go)
+	deadline      uint32        // tick after which the handshake, connect or close deadline has passed, while deadlineOn
 	events        evloop.Events // what the poller watches now (transport.go)
 	closeCode     wsproto.CloseCode
 	state         connState
 	client        bool
 	rxPaused      bool // by the user (PauseRx)
-	rxHeld        bool // by the library: an HTTP response streaming, or output backed up (keepalive.go)
+	rxHeld        bool // by the library: an HTTP response streaming, or output backed up
 	rxFinal       bool
 	rxBinary      bool
 	msgBinary     bool
@@ -85,9 +85,9 @@ type Conn struct {
 	keepAlive     bool // after the streamed HTTP body: read the next request
 	shutWR        bool // lingering close: our side shut, discarding input
 	established   bool
-	stallWatch    bool // output waits for the socket: the write-stall watch is on (keepalive.go)
-	pinged        bool // a keepalive PING awaits an answer since ka.pingAt (keepalive.go)
-	deadlineOn    bool // a deadline runs: setDeadline (keepalive.go)
+	stallWatch    bool // output waits for the socket: the write-stall watch is on
+	pinged        bool // a keepalive PING awaits an answer since ka.pingAt
+	deadlineOn    bool // a deadline runs: setDeadline
 	peerClosed    bool // closeCode is the peer's close frame's
 }
 

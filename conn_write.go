@@ -137,12 +137,12 @@ func (c *Conn) RequestWriteable() {
 		return
 	}
 	c.wantWriteable = true
-	c.watchStall() // the socket may not become writable again (keepalive.go)
+	c.watchStall() // the socket may not become writable again
 	c.updateEvents()
 }
 
 // queueFrame appends one frame to the output queue, masked for a client,
-// and compressed when permessage-deflate is on (compress.go).
+// and compressed when permessage-deflate is on.
 func (c *Conn) queueFrame(op wsproto.Opcode, fin bool, payload []byte) {
 	h := wsproto.Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
 	if c.pmd != nil && !op.IsControl() {

@@ -203,7 +203,7 @@ func (c *Conn) awaitRequest() {
 	c.resumeReading()
 }
 
-// Output backpressure of plain HTTP, as for WebSocket (keepalive.go):
+// Output backpressure of plain HTTP, as for WebSocket (checkBackpressure):
 // answers are queued whole, so a client pipelining requests without
 // reading the answers would grow the output queue without bound. Before
 // each request is read, a connection with more than
