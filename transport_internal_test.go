@@ -127,8 +127,8 @@ func TestSocketSeamPoller(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sockio.Close(fds[1])
-	beyond := ev.Table().Size() + 10
-	if err := unix.Dup3(fds[0], beyond, unix.O_CLOEXEC); err != nil {
+	beyond, err := unix.FcntlInt(uintptr(fds[0]), unix.F_DUPFD_CLOEXEC, ev.Table().Size())
+	if err != nil {
 		t.Fatal(err)
 	}
 	sockio.Close(fds[0])
