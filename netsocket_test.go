@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -445,6 +446,33 @@ func TestNetSocketReset(t *testing.T) {
 	}
 }
 
+// closeWithin calls close and fails the test if it does not return.
+func closeWithin(t *testing.T, close func() error) error {
+	t.Helper()
+	closed := make(chan error, 1)
+	go func() { closed <- close() }()
+	select {
+	case err := <-closed:
+		return err
+	case <-time.After(netTestWait):
+		t.Fatal("close did not return")
+		return nil
+	}
+}
+
+// socketGoroutines returns the stacks of the goroutines running a
+// netSocket's or netAcceptor's loops.
+func socketGoroutines() string {
+	buf := make([]byte, 1<<20)
+	var out []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "(*netSocket).readLoop") || strings.Contains(g, "(*netSocket).writeLoop") || strings.Contains(g, "(*netAcceptor).run") {
+			out = append(out, g)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
 // waitGoroutines waits until no more than base goroutines run.
 func waitGoroutines(t *testing.T, base int) {
 	t.Helper()
@@ -480,15 +508,11 @@ func TestNetSocketCloseWhileBlocked(t *testing.T) {
 			case "write blocked":
 				fillWrites(t, s, cc, n)
 			}
-			closed := make(chan error, 1)
-			go func() { closed <- s.close() }()
-			select {
-			case err := <-closed:
-				if err != nil {
-					t.Fatalf("close: %v", err)
-				}
-			case <-time.After(netTestWait):
-				t.Fatal("close did not return")
+			if err := closeWithin(t, s.close); err != nil {
+				t.Fatalf("close: %v", err)
+			}
+			if g := socketGoroutines(); g != "" {
+				t.Fatalf("close returned before the socket's goroutines ended:\n%s", g)
 			}
 			waitGoroutines(t, base)
 			if _, err := s.read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
@@ -559,8 +583,11 @@ func TestNetAcceptor(t *testing.T) {
 		t.Fatalf("failed got %v, want the 3 Accept errors", failed)
 	}
 	mu.Unlock()
-	if err := a.close(); err != nil {
+	if err := closeWithin(t, a.close); err != nil {
 		t.Fatalf("close: %v", err)
+	}
+	if g := socketGoroutines(); g != "" {
+		t.Fatalf("close returned before the acceptor's goroutine ended:\n%s", g)
 	}
 	waitGoroutines(t, base)
 	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
@@ -578,6 +605,9 @@ func TestNetAcceptor(t *testing.T) {
 	a2 := startNetAcceptor(fl2, func(c net.Conn) { c.Close() }, func(error) { signal(failing) })
 	<-failing
 	<-failing // a retry happened: the back-off is running
-	a2.close()
+	closeWithin(t, a2.close)
+	if g := socketGoroutines(); g != "" {
+		t.Fatalf("close during the back-off returned before the goroutine ended:\n%s", g)
+	}
 	waitGoroutines(t, base)
 }
