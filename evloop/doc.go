@@ -15,21 +15,32 @@
 // What the package owns:
 //
 //   - the poller: epoll (level-triggered) on Linux, poll(2) on other unix
-//     systems and on Linux when Config.ForcePoll is set, or no poller at all
-//     when Config.External is set, in which case every change of interest is
+//     systems and on Linux with Config.Backend BackendPoll (or ForcePoll),
+//     the portable backend (BackendPortable: the only one on Windows, and
+//     selectable everywhere), or no poller at all when Config.External is
+//     set, in which case every change of interest is
 //     forwarded to the user's own poll loop (libwebsockets' ADD_POLL_FD,
 //     DEL_POLL_FD, SET_MODE_POLL_FD and CLEAR_MODE_POLL_FD notifications) and
 //     the user calls ServiceFD, ServiceTimers and NextTimeout;
 //   - the fd table: a preallocated fd-indexed slot array (Table), sized once
-//     from RLIMIT_NOFILE by SizeTable and capped by DefaultTableCap, shared by
-//     all loops of a service, each slot touched only by its owning loop;
+//     from RLIMIT_NOFILE by SizeTable (DefaultTableCap where there is no
+//     such limit) and capped by DefaultTableCap, shared by all loops of a
+//     service, each slot touched only by its owning loop;
 //   - the wake-up and posted queue: an eventfd on Linux, a non-blocking pipe
-//     elsewhere, written at most once per burst of posts, and a FIFO queue of
-//     funcs run on the loop goroutine;
+//     on other unix systems, a channel on the portable backend, signalled at
+//     most once per burst of posts, and a FIFO queue of funcs run on the loop
+//     goroutine;
+//   - on the portable backend, notified handlers: no fd backs them
+//     (AddNotified); goroutines doing blocking I/O report readiness with
+//     Notifier.Notify from any goroutine, and the loop remembers each event
+//     until the handler's interest includes it, then delivers it once.
+//     Their ids are slots of the table; a Notifier's serial keeps a late
+//     Notify away from a later registration under the same id;
 //   - timers: a min-heap of *Timer serviced by the loop, with no goroutine per
 //     timer; the poll timeout is the next deadline.
 //
 // evloop holds no protocol logic. It imports only the standard library,
-// golang.org/x/sys/unix and, on Linux, internal/sockio (raw system calls);
+// golang.org/x/sys/unix on unix systems and, on Linux, internal/sockio (raw
+// system calls);
 // it must not import any other package of this module.
 package evloop

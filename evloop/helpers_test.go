@@ -1,44 +1,18 @@
 package evloop
 
 import (
-	"errors"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 const waitLong = 10 * time.Second
 
-var backends = []struct {
-	name      string
-	forcePoll bool
-}{
-	{"epoll", false},
-	{"poll", true},
-}
-
-func socketpair(t testing.TB) (a, b int) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatalf("socketpair: %v", err)
-	}
-	for _, fd := range fds {
-		unix.CloseOnExec(fd)
-		if err := unix.SetNonblock(fd, true); err != nil {
-			t.Fatalf("nonblock: %v", err)
-		}
-	}
-	t.Cleanup(func() {
-		unix.Close(fds[0])
-		unix.Close(fds[1])
-	})
-	return fds[0], fds[1]
-}
+// allBackends are the backends of this system: those polling fds
+// (fdBackends) and BackendPortable.
+var allBackends = append(fdBackends[:len(fdBackends):len(fdBackends)], BackendPortable)
 
 func newLoop(t testing.TB, cfg Config) *Loop {
 	t.Helper()
@@ -100,18 +74,4 @@ func testGoid() int64 {
 	}
 	id, _ := strconv.ParseInt(s, 10, 64)
 	return id
-}
-
-func writeAll(t testing.TB, fd int, p []byte) {
-	t.Helper()
-	for len(p) > 0 {
-		n, err := unix.Write(fd, p)
-		if err != nil {
-			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-				continue
-			}
-			t.Fatalf("write: %v", err)
-		}
-		p = p[n:]
-	}
 }

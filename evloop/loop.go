@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Config configures a Loop.
@@ -16,10 +14,24 @@ type Config struct {
 	Table *Table
 	// External selects external-poll mode: there is no internal poller, every
 	// registration change is forwarded to these notifications, and the user's
-	// loop calls ServiceFD, ServiceTimers and NextTimeout. Run is not available.
+	// loop calls ServiceFD, ServiceTimers and NextTimeout. Run is not
+	// available. It needs an fd backend (unix): New fails with ErrNoFD on
+	// BackendPortable.
 	External *External
-	// ForcePoll selects the poll(2) backend on Linux (mainly for tests).
+	// Backend selects how the loop waits (see Backend); the zero value is
+	// the platform's default.
+	Backend Backend
+	// ForcePoll is the older spelling of Backend: BackendPoll, kept while
+	// callers move to Backend; New fails if Backend names another backend.
 	ForcePoll bool
+}
+
+// wakeup is how Post, Stop and Notify wake a waiting loop: an eventfd or a
+// pipe registered with the poller, or the channel of BackendPortable.
+type wakeup interface {
+	signal()
+	drain()
+	close() error
 }
 
 var loopIDs atomic.Uint32
@@ -27,13 +39,15 @@ var loopIDs atomic.Uint32
 // Loop is one service loop: a poller, a wake-up fd with a posted-func queue,
 // and timers. See the package documentation for the ownership rule.
 type Loop struct {
-	id    uint32
-	tab   *Table
-	p     poller
-	ext   *External
-	w     waker
-	ready []readyEvent // reused by every wait (loop only)
-	nfds  int          // fds registered by this loop (loop only)
+	id     uint32
+	tab    *Table
+	p      poller
+	ext    *External
+	w      wakeup
+	wakeFD int          // the wake-up's fd, -1 on BackendPortable or once released
+	port   *notified    // the notified handlers; nil except on BackendPortable
+	ready  []readyEvent // reused by every wait (loop only)
+	nfds   int          // fds registered by this loop (loop only)
 
 	mu       sync.Mutex
 	queue    []func() // posted funcs, FIFO (mu)
@@ -60,11 +74,17 @@ type Loop struct {
 	gid    atomic.Int64 // loop goroutine id (lwsdebug builds only)
 }
 
-// New creates a loop: its poller (epoll on Linux, poll(2) elsewhere or with
-// ForcePoll, none with External) and its wake-up fd (an eventfd on Linux, a
-// pipe elsewhere), which it registers (in external mode through External.Add).
+// New creates a loop of the configured backend: its poller (epoll on
+// Linux, poll(2) on other unix systems or with BackendPoll, none with
+// External) and its wake-up fd (an eventfd on Linux, a pipe elsewhere),
+// which it registers (in external mode through External.Add); or, on
+// BackendPortable, the channel it waits on, and no fd at all.
 func New(cfg Config) (*Loop, error) {
-	l := &Loop{id: loopIDs.Add(1), tab: cfg.Table, ext: cfg.External}
+	backend, err := cfg.backend()
+	if err != nil {
+		return nil, err
+	}
+	l := &Loop{id: loopIDs.Add(1), tab: cfg.Table, ext: cfg.External, wakeFD: -1}
 	if l.id == 0 { // wrapped: 0 means free
 		l.id = loopIDs.Add(1)
 	}
@@ -77,19 +97,12 @@ func New(cfg Config) (*Loop, error) {
 	}
 	l.base = time.Now()
 	l.now = l.base
-	var err error
-	if l.w, err = newWaker(); err != nil {
-		return nil, err
+	if backend == BackendPortable {
+		p := newPortablePoller(l.handleWake)
+		l.p, l.w, l.port = p, p, &notified{}
+		return l, nil
 	}
-	if cfg.External != nil {
-		l.p = externalPoller{cfg.External}
-	} else if l.p, err = newInternalPoller(cfg.ForcePoll); err != nil {
-		l.w.close()
-		return nil, err
-	}
-	if err := l.p.add(l.w.rfd, Readable); err != nil {
-		l.p.close()
-		l.w.close()
+	if err := l.initFDBackend(backend, cfg.External); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -99,15 +112,20 @@ func New(cfg Config) (*Loop, error) {
 func (l *Loop) Table() *Table { return l.tab }
 
 // WakeFD returns the fd the loop polls for its wake-up (useful in external mode
-// to recognise it; it is announced through External.Add like any other fd).
-func (l *Loop) WakeFD() int { return l.w.rfd }
+// to recognise it; it is announced through External.Add like any other fd),
+// or -1 on BackendPortable and after Close.
+func (l *Loop) WakeFD() int { return l.wakeFD }
 
 // Add registers fd with handler h for ev (Readable and/or Writable; Hangup
 // and Error are always reported). Call it on the loop goroutine or before Run.
-// It fails with ErrTableFull if fd >= Table().Size() and with ErrExists if fd
-// is already registered by any loop sharing the table.
+// It fails with ErrTableFull if fd >= Table().Size(), with ErrExists if fd
+// is already registered by any loop sharing the table, and with ErrNoFD on
+// BackendPortable (see AddNotified).
 func (l *Loop) Add(fd int, h Handler, ev Events) error {
 	l.AssertInLoop()
+	if l.port != nil {
+		return ErrNoFD
+	}
 	if fd < 0 || h == nil {
 		return ErrBadFD
 	}
@@ -145,7 +163,8 @@ func (l *Loop) owned(fd int) *slot {
 	return s
 }
 
-// Modify changes the interest of a registered fd. Call it on the loop goroutine.
+// Modify changes the interest of a registered fd (or notified id). Call it
+// on the loop goroutine.
 func (l *Loop) Modify(fd int, ev Events) error {
 	l.AssertInLoop()
 	s := l.owned(fd)
@@ -157,14 +176,17 @@ func (l *Loop) Modify(fd int, ev Events) error {
 	if old == ev {
 		return nil
 	}
-	if err := l.p.modify(fd, old, ev); err != nil {
+	if l.port != nil {
+		l.modifyNotified(fd, old, ev)
+	} else if err := l.p.modify(fd, old, ev); err != nil {
 		return err
 	}
 	s.ev = uint16(ev)
 	return nil
 }
 
-// Events returns the interest registered for fd, or 0. Call it on the loop goroutine.
+// Events returns the interest registered for fd (or notified id), or 0.
+// Call it on the loop goroutine.
 func (l *Loop) Events(fd int) Events {
 	if s := l.owned(fd); s != nil {
 		return Events(s.ev)
@@ -173,12 +195,18 @@ func (l *Loop) Events(fd int) Events {
 }
 
 // Remove unregisters fd. It never closes fd. Events already collected for fd
-// in the current batch are dropped. Call it on the loop goroutine.
+// in the current batch are dropped. On BackendPortable it unregisters a
+// notified id: nothing is delivered to it from then on, and its
+// Notifier's later calls have no effect. Call it on the loop goroutine.
 func (l *Loop) Remove(fd int) error {
 	l.AssertInLoop()
 	s := l.owned(fd)
 	if s == nil {
 		return ErrNotRegistered
+	}
+	if l.port != nil {
+		l.removeNotified(fd)
+		return nil
 	}
 	err := l.p.remove(fd, Events(s.ev))
 	l.release(s)
@@ -194,8 +222,8 @@ func (l *Loop) release(s *slot) {
 }
 
 // Post queues f to run on the loop goroutine. Safe from any goroutine; funcs
-// run in the order they were posted. A burst of posts costs one wake-up
-// write. Returns ErrClosed after Close, Seal or Finish.
+// run in the order they were posted. A burst of posts (and notifications)
+// costs one wake-up write. Returns ErrClosed after Close, Seal or Finish.
 func (l *Loop) Post(f func()) error {
 	l.mu.Lock()
 	if l.closed || l.sealed {
@@ -208,7 +236,7 @@ func (l *Loop) Post(f func()) error {
 	return nil
 }
 
-// wakeLocked writes the wake-up fd unless a write is already outstanding.
+// wakeLocked signals the wake-up unless a signal is already outstanding.
 // l.mu is held, so the fd cannot be closed underneath.
 func (l *Loop) wakeLocked() {
 	if l.released || !l.wakePending.CompareAndSwap(false, true) {
@@ -323,15 +351,15 @@ func (l *Loop) run() error {
 	for !l.stopped.Load() {
 		ready, err := l.p.wait(l.waitTimeoutMs(), l.ready[:0])
 		if err != nil {
-			if err == unix.EINTR {
-				continue
-			}
 			return err
 		}
 		l.updateNow()
 		l.collectGens(ready)
 		l.dispatch(ready)
 		l.ready = ready[:0]
+		if l.port != nil {
+			l.deliverNotified()
+		}
 		l.runTimers()
 		l.runPosted(true)
 	}
@@ -342,7 +370,7 @@ func (l *Loop) run() error {
 func (l *Loop) collectGens(ready []readyEvent) {
 	for i := range ready {
 		r := &ready[i]
-		if int(r.fd) == l.w.rfd {
+		if int(r.fd) == l.wakeFD {
 			continue
 		}
 		if s := l.owned(int(r.fd)); s != nil {
@@ -364,7 +392,7 @@ func (l *Loop) dispatch(ready []readyEvent) {
 		if l.stopped.Load() {
 			return
 		}
-		if int(r.fd) == l.w.rfd {
+		if int(r.fd) == l.wakeFD {
 			l.handleWake()
 			continue
 		}
@@ -380,9 +408,10 @@ func (l *Loop) dispatch(ready []readyEvent) {
 // waitTimeoutMs is the poll timeout: -1 without timers, else the time to the
 // next deadline rounded up to whole milliseconds.
 func (l *Loop) waitTimeoutMs() int {
-	if l.pendingPosts() {
+	if l.pendingPosts() || l.hasDeliverable() {
 		// Posted work left over from the last iteration (PostBatch), or
-		// queued behind it while no wake-up was outstanding.
+		// queued behind it while no wake-up was outstanding; or notified
+		// events a Modify made deliverable after this iteration's delivery.
 		return 0
 	}
 	d := l.untilNextTimer()
@@ -461,7 +490,10 @@ func (l *Loop) Close() error {
 	l.mu.Unlock()
 	// Not running, and Post now fails: only this goroutine touches the loop.
 	// The external Delete notification runs without l.mu held.
-	perr := l.p.remove(l.w.rfd, Readable)
+	var perr error
+	if l.wakeFD >= 0 {
+		perr = l.p.remove(l.wakeFD, Readable)
+	}
 	l.mu.Lock()
 	err := l.releaseLocked()
 	l.mu.Unlock()
@@ -478,7 +510,11 @@ func (l *Loop) releaseLocked() error {
 	if l.nfds > 0 {
 		for fd := range l.tab.slots {
 			if s := &l.tab.slots[fd]; s.owner.Load() == l.id {
-				l.release(s)
+				if l.port != nil {
+					l.removeNotified(fd)
+				} else {
+					l.release(s)
+				}
 			}
 		}
 	}
@@ -487,10 +523,14 @@ func (l *Loop) releaseLocked() error {
 		perr = err
 	}
 	l.released = true
+	l.wakeFD = -1
 	l.runner.Store(0)
 	clear(l.queue)
 	l.queue = nil
 	l.spare = nil
+	if l.port != nil {
+		l.port.inbox = nil
+	}
 	return perr
 }
 
@@ -503,7 +543,7 @@ func (l *Loop) ServiceFD(fd int, ev Events) {
 		return
 	}
 	l.updateNow()
-	if fd == l.w.rfd {
+	if fd == l.wakeFD {
 		l.handleWake()
 	} else if s := l.owned(fd); s != nil && ev != 0 {
 		s.h.OnEvents(fd, ev)

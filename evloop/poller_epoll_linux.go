@@ -96,6 +96,9 @@ func (p *epollPoller) wait(timeoutMs int, buf []readyEvent) ([]readyEvent, error
 	}
 	if err != nil {
 		p.busy = false
+		if err == unix.EINTR {
+			return buf, nil // an empty batch: the loop waits again
+		}
 		return buf, err
 	}
 	p.busy = n > 1

@@ -50,6 +50,9 @@ func (p *pollPoller) remove(fd int, _ Events) error {
 
 func (p *pollPoller) wait(timeoutMs int, buf []readyEvent) ([]readyEvent, error) {
 	n, err := unix.Poll(p.fds, timeoutMs)
+	if err == unix.EINTR {
+		return buf, nil // an empty batch: the loop waits again
+	}
 	if err != nil {
 		return buf, err
 	}

@@ -2,8 +2,11 @@
 
 package evloop
 
-func newInternalPoller(forcePoll bool) (poller, error) {
-	if forcePoll {
+// platformBackend is what BackendDefault means on Linux.
+const platformBackend = BackendEpoll
+
+func newInternalPoller(b Backend) (poller, error) {
+	if b == BackendPoll {
 		return newPollPoller(), nil
 	}
 	return newEpollPoller()

@@ -2,19 +2,14 @@ package evloop
 
 import (
 	"math"
-	"os"
+	"sync"
 	"sync/atomic"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // DefaultTableCap is the most slots SizeTable gives, whatever the rlimit:
 // a soft limit of 1e9 must not allocate gigabytes.
 const DefaultTableCap = 1 << 20
-
-// fallbackOpenFDs is assumed in use when /proc/self/fd cannot be read.
-const fallbackOpenFDs = 16
 
 // Sizing is how a service sizes its connection table from RLIMIT_NOFILE
 // (the seed's "Maximum number of connections").
@@ -31,17 +26,6 @@ type Sizing struct {
 	// already in use, capped by the caller's max (when > 0) and by
 	// TableSize.
 	MaxConns int
-}
-
-// SizeTable reads RLIMIT_NOFILE and the open fds (counted in
-// /proc/self/fd, or assumed to be 16 where that is unavailable) and sizes
-// the table; max > 0 caps the connection count.
-func SizeTable(max int) (Sizing, error) {
-	var rl unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
-		return Sizing{}, err
-	}
-	return SizeTableFor(max, uint64(rl.Cur), openFDCount()), nil
 }
 
 // SizeTableFor is SizeTable for a given soft limit and count of open fds.
@@ -66,19 +50,6 @@ func max0(n int) int {
 	return n
 }
 
-// openFDCount counts the fds open in this process, not counting the one
-// used to read the directory.
-func openFDCount() int {
-	for _, dir := range [...]string{"/proc/self/fd", "/dev/fd"} {
-		ents, err := os.ReadDir(dir)
-		if err != nil || len(ents) == 0 {
-			continue
-		}
-		return len(ents) - 1
-	}
-	return fallbackOpenFDs
-}
-
 // slot is one fd's entry. owner is the id of the loop that registered the
 // fd (0 = free); it is claimed with a CAS and released with a store, which
 // orders the plain fields between loops sharing a table. h, gen and ev are
@@ -91,10 +62,16 @@ type slot struct {
 }
 
 // Table is the fd-indexed slot array shared by all loops of a service. It is
-// allocated once; a slot is touched only by the loop that owns its fd.
+// allocated once; a slot is touched only by the loop that owns its fd. On
+// BackendPortable the slots are indexed by the ids AddNotified hands out
+// (claimID) instead of fds.
 type Table struct {
 	slots []slot
 	n     atomic.Int64
+
+	idMu    sync.Mutex
+	freeIDs []int32 // ids given back by freeID, reused last-in first-out (idMu)
+	nextID  int     // slots below it were handed out at least once (idMu)
 }
 
 // NewTable allocates a table for fds 0..size-1.
@@ -126,3 +103,37 @@ func (t *Table) Get(fd int) Handler {
 
 // MemoryBytes is the size of the slot array in bytes.
 func (t *Table) MemoryBytes() int { return len(t.slots) * int(unsafe.Sizeof(slot{})) }
+
+// claimID takes a free slot for a notified handler of loop owner: one given
+// back last, else the next never used, else (the table is shared with fd
+// loops whose slots came free) any free one.
+func (t *Table) claimID(owner uint32) (int, bool) {
+	t.idMu.Lock()
+	defer t.idMu.Unlock()
+	for len(t.freeIDs) > 0 {
+		id := int(t.freeIDs[len(t.freeIDs)-1])
+		t.freeIDs = t.freeIDs[:len(t.freeIDs)-1]
+		if t.slots[id].owner.CompareAndSwap(0, owner) {
+			return id, true
+		}
+	}
+	for ; t.nextID < len(t.slots); t.nextID++ {
+		if t.slots[t.nextID].owner.CompareAndSwap(0, owner) {
+			t.nextID++
+			return t.nextID - 1, true
+		}
+	}
+	for id := range t.slots {
+		if t.slots[id].owner.CompareAndSwap(0, owner) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// freeID gives back an id whose slot its loop released.
+func (t *Table) freeID(id int) {
+	t.idMu.Lock()
+	t.freeIDs = append(t.freeIDs, int32(id))
+	t.idMu.Unlock()
+}

@@ -45,9 +45,6 @@ func TestSizeTable(t *testing.T) {
 	if s, _ := SizeTable(7); s.MaxConns != min(7, sz.MaxConns) {
 		t.Fatalf("SizeTable(7) = %+v", s)
 	}
-	if n := openFDCount(); n < 3 {
-		t.Fatalf("openFDCount = %d", n)
-	}
 }
 
 func TestTableMemory(t *testing.T) {
@@ -75,10 +72,5 @@ func TestEventsString(t *testing.T) {
 	}
 	if s := (Error | 0x100).String(); s != "Error|0x100" {
 		t.Fatal(s)
-	}
-	for _, ev := range []Events{0, Readable, Writable, Readable | Writable} {
-		if back := PollToEvents(EventsToPoll(ev)); back != ev {
-			t.Errorf("poll round trip %v -> %v", ev, back)
-		}
 	}
 }

@@ -6,9 +6,9 @@ import (
 )
 
 func TestTimersOrder(t *testing.T) {
-	for _, bk := range backends {
-		t.Run(bk.name, func(t *testing.T) {
-			l := newLoop(t, Config{ForcePoll: bk.forcePoll})
+	for _, bk := range allBackends {
+		t.Run(bk.String(), func(t *testing.T) {
+			l := newLoop(t, Config{Backend: bk})
 			var order []int // loop only
 			done := make(chan struct{})
 			start := time.Now()
@@ -53,64 +53,76 @@ func TestTimersOrder(t *testing.T) {
 }
 
 func TestTimerResetFromCallback(t *testing.T) {
-	l := newLoop(t, Config{})
-	n := 0
-	done := make(chan struct{})
-	var tm *Timer
-	tm = l.AfterFunc(0, func() {
-		n++
-		if n == 5 {
-			close(done)
-			return
-		}
-		tm.Reset(0) // must not spin inside one timer phase
-	})
-	startLoop(t, l)
-	wait(t, done, "re-armed timer")
+	for _, bk := range allBackends {
+		t.Run(bk.String(), func(t *testing.T) {
+			l := newLoop(t, Config{Backend: bk})
+			n := 0
+			done := make(chan struct{})
+			var tm *Timer
+			tm = l.AfterFunc(0, func() {
+				n++
+				if n == 5 {
+					close(done)
+					return
+				}
+				tm.Reset(0) // must not spin inside one timer phase
+			})
+			startLoop(t, l)
+			wait(t, done, "re-armed timer")
+		})
+	}
 }
 
 func TestNowCached(t *testing.T) {
-	l := newLoop(t, Config{})
-	startLoop(t, l)
-	onLoop(t, l, func() {
-		a := l.Now()
-		for t0 := time.Now(); time.Now().Equal(t0); {
-		} // let the clock move
-		if b := l.Now(); !a.Equal(b) {
-			t.Errorf("Now changed within one iteration: %v -> %v", a, b)
-		}
-	})
-	var first time.Time
-	onLoop(t, l, func() { first = l.Now() })
-	l.Post(func() {})
-	onLoop(t, l, func() {
-		if !l.Now().After(first) && !l.Now().Equal(first) {
-			t.Errorf("Now went backwards")
-		}
-	})
+	for _, bk := range allBackends {
+		t.Run(bk.String(), func(t *testing.T) {
+			l := newLoop(t, Config{Backend: bk})
+			startLoop(t, l)
+			onLoop(t, l, func() {
+				a := l.Now()
+				for t0 := time.Now(); time.Now().Equal(t0); {
+				} // let the clock move
+				if b := l.Now(); !a.Equal(b) {
+					t.Errorf("Now changed within one iteration: %v -> %v", a, b)
+				}
+			})
+			var first time.Time
+			onLoop(t, l, func() { first = l.Now() })
+			l.Post(func() {})
+			onLoop(t, l, func() {
+				if !l.Now().After(first) && !l.Now().Equal(first) {
+					t.Errorf("Now went backwards")
+				}
+			})
+		})
+	}
 }
 
 func TestWaitTimeout(t *testing.T) {
-	l := newLoop(t, Config{})
-	defer l.Close()
-	if ms := l.waitTimeoutMs(); ms != -1 {
-		t.Fatalf("no timers: %d, want -1", ms)
-	}
-	tm := l.AfterFunc(1500*time.Microsecond, func() {})
-	if ms := l.waitTimeoutMs(); ms < 1 || ms > 2 {
-		t.Fatalf("1.5ms timer: %d ms, want 1..2 (rounded up)", ms)
-	}
-	tm.Reset(-time.Second)
-	if ms := l.waitTimeoutMs(); ms != 0 {
-		t.Fatalf("due timer: %d, want 0", ms)
-	}
-	tm.Stop()
-	if d := l.NextTimeout(); d != -1 {
-		t.Fatalf("NextTimeout without timers: %v", d)
-	}
-	l.Post(func() {})
-	if d := l.NextTimeout(); d != 0 {
-		t.Fatalf("NextTimeout with posted work: %v", d)
+	for _, bk := range allBackends {
+		t.Run(bk.String(), func(t *testing.T) {
+			l := newLoop(t, Config{Backend: bk})
+			defer l.Close()
+			if ms := l.waitTimeoutMs(); ms != -1 {
+				t.Fatalf("no timers: %d, want -1", ms)
+			}
+			tm := l.AfterFunc(1500*time.Microsecond, func() {})
+			if ms := l.waitTimeoutMs(); ms < 1 || ms > 2 {
+				t.Fatalf("1.5ms timer: %d ms, want 1..2 (rounded up)", ms)
+			}
+			tm.Reset(-time.Second)
+			if ms := l.waitTimeoutMs(); ms != 0 {
+				t.Fatalf("due timer: %d, want 0", ms)
+			}
+			tm.Stop()
+			if d := l.NextTimeout(); d != -1 {
+				t.Fatalf("NextTimeout without timers: %v", d)
+			}
+			l.Post(func() {})
+			if d := l.NextTimeout(); d != 0 {
+				t.Fatalf("NextTimeout with posted work: %v", d)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,367 @@
+package lws
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/lws-go/lws/evloop"
+)
+
+// errNetAgain is a netSocket's "would block": nothing can be read or
+// written now, and a notification follows when it can.
+var errNetAgain = errors.New("lws: net socket would block")
+
+// errNetShut: writev after shutdownWrite.
+var errNetShut = errors.New("lws: write after shutdown of the net socket")
+
+const (
+	// netReadMin is the first read buffer of a netSocket; it doubles
+	// while reads fill it, up to netReadMax.
+	netReadMin = 4 << 10
+	// netReadMax is the most a netSocket reads ahead of the loop.
+	netReadMax = 64 << 10
+	// netWriteMax is the most writev accepts while the writer goroutine
+	// is busy: a netSocket holds at most twice this for writing (the
+	// buffer being written and the one being filled).
+	netWriteMax = 64 << 10
+)
+
+// netSocket serves one net.Conn to a service loop with the non-blocking
+// semantics of a socket fd, for the portable backend (evloop
+// BackendPortable). A reader goroutine reads one buffer at a time and waits
+// until the loop has taken all of it before reading again (backpressure);
+// a writer goroutine writes what the loop handed over. Both report
+// readiness through notify, which must not block and may be called from
+// any goroutine. read, writev, shutdownWrite and close are called by the
+// loop (they are safe from any goroutine).
+type netSocket struct {
+	conn   net.Conn
+	notify func(evloop.Events)
+
+	mu   sync.Mutex
+	rmem []byte // the read buffer: the reader fills it only when rbuf is empty
+	rbuf []byte // read and not taken by the loop yet (mu)
+	rerr error  // io.EOF or the read error, after rbuf (mu)
+
+	wbuf      []byte // accepted and not handed to the writer yet (mu)
+	wfull     bool   // writev returned errNetAgain: notify Writable on room (mu)
+	werr      error  // the write (or CloseWrite) error (mu)
+	wshut     bool   // shutdownWrite was called (mu)
+	closed    bool   // close was called (mu)
+	closeErr  error  // what conn.Close returned (mu)
+	readMore  chan struct{}
+	writeWork chan struct{}
+	done      chan struct{} // closed by close
+	wg        sync.WaitGroup
+}
+
+// newNetSocket starts the reader and writer goroutines of conn. notify is
+// called with evloop.Readable when data, EOF or a read error arrives, and
+// with evloop.Writable when writev can take more after it returned
+// errNetAgain, or when a write failed.
+func newNetSocket(conn net.Conn, notify func(evloop.Events)) *netSocket {
+	s := &netSocket{
+		conn:      conn,
+		notify:    notify,
+		rmem:      make([]byte, netReadMin),
+		readMore:  make(chan struct{}, 1),
+		writeWork: make(chan struct{}, 1),
+		done:      make(chan struct{}),
+	}
+	s.wg.Add(2)
+	go s.readLoop()
+	go s.writeLoop()
+	return s
+}
+
+// signal leaves one wake-up in ch (capacity 1) without blocking.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// readLoop reads into rmem while the loop has taken everything read
+// before, and notifies Readable for each arrival: data, EOF or an error.
+func (s *netSocket) readLoop() {
+	defer s.wg.Done()
+	for {
+		n, err := s.conn.Read(s.rmem)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		s.rbuf = s.rmem[:n]
+		if err != nil {
+			s.rerr = err
+		}
+		s.mu.Unlock()
+		if n == 0 && err == nil {
+			continue
+		}
+		s.notify(evloop.Readable)
+		if err != nil {
+			return
+		}
+		select {
+		case <-s.readMore:
+		case <-s.done:
+			return
+		}
+		if n == len(s.rmem) && n < netReadMax {
+			s.rmem = make([]byte, 2*n)
+		}
+	}
+}
+
+// read copies into p what the reader has read: (n > 0, nil); or (0,
+// errNetAgain) when nothing is there now, a Readable notification then
+// following when something arrives; or (0, io.EOF) at the orderly end of
+// the stream; or (0, the read error); (0, net.ErrClosed) after close. An
+// empty p reads (0, nil).
+func (s *netSocket) read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return 0, net.ErrClosed
+	case len(s.rbuf) > 0:
+		n := copy(p, s.rbuf)
+		s.rbuf = s.rbuf[n:]
+		if len(s.rbuf) == 0 && s.rerr == nil {
+			signal(s.readMore)
+		}
+		return n, nil
+	case s.rerr != nil:
+		return 0, s.rerr
+	}
+	return 0, errNetAgain
+}
+
+// writev copies as much of bufs as it takes now (up to netWriteMax
+// waiting for the writer) and returns how much: the writer goroutine
+// writes it in order. It returns errNetAgain when it can take nothing, a
+// Writable notification then following when it can; the write error once
+// a write failed; errNetShut after shutdownWrite; net.ErrClosed after
+// close. Empty bufs take (0, nil).
+func (s *netSocket) writev(bufs ...[]byte) (int, error) {
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return 0, net.ErrClosed
+	case s.werr != nil:
+		err := s.werr
+		s.mu.Unlock()
+		return 0, err
+	case s.wshut:
+		s.mu.Unlock()
+		return 0, errNetShut
+	}
+	room := netWriteMax - len(s.wbuf)
+	n := 0
+	for _, b := range bufs {
+		if n == room {
+			break
+		}
+		take := min(len(b), room-n)
+		s.wbuf = append(s.wbuf, b[:take]...)
+		n += take
+	}
+	if n == 0 && room == 0 {
+		s.wfull = true
+		s.mu.Unlock()
+		return 0, errNetAgain
+	}
+	s.mu.Unlock()
+	if n > 0 {
+		signal(s.writeWork)
+	}
+	return n, nil
+}
+
+// writeLoop takes what writev accepted and writes it, then, once all is
+// written after shutdownWrite, half-closes the connection.
+func (s *netSocket) writeLoop() {
+	defer s.wg.Done()
+	var out []byte // the buffer being written; writev fills the other
+	shutDone := false
+	for {
+		select {
+		case <-s.writeWork:
+		case <-s.done:
+			return
+		}
+		for {
+			s.mu.Lock()
+			if s.closed {
+				s.mu.Unlock()
+				return
+			}
+			if len(s.wbuf) == 0 {
+				shut := s.wshut && !shutDone
+				s.mu.Unlock()
+				out = nil // an idle socket keeps no write buffer
+				if shut {
+					shutDone = true
+					s.closeWrite()
+				}
+				break
+			}
+			out, s.wbuf = s.wbuf, out[:0]
+			full := s.wfull
+			s.wfull = false
+			s.mu.Unlock()
+			if full {
+				s.notify(evloop.Writable)
+			}
+			if _, err := s.conn.Write(out); err != nil {
+				s.failWrite(err)
+				return
+			}
+		}
+	}
+}
+
+// closeWrite half-closes the connection if it can (*net.TCPConn,
+// *net.UnixConn; *tls.Conn sends its close_notify alert). Other conns only
+// stop being written to.
+func (s *netSocket) closeWrite() {
+	cw, ok := s.conn.(interface{ CloseWrite() error })
+	if !ok {
+		return
+	}
+	if err := cw.CloseWrite(); err != nil {
+		s.failWrite(err)
+	}
+}
+
+// failWrite records a write error and notifies Writable so that the loop
+// learns it from its next writev.
+func (s *netSocket) failWrite(err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.werr = err
+	s.mu.Unlock()
+	s.notify(evloop.Writable)
+}
+
+// shutdownWrite half-closes the connection once everything writev
+// accepted is written; writev fails with errNetShut from now on. It
+// returns at once: a failure of the final writes or of the half-close is
+// reported by a Writable notification and the following writev (which
+// then returns that error instead of errNetShut).
+func (s *netSocket) shutdownWrite() {
+	s.mu.Lock()
+	if s.wshut || s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.wshut = true
+	s.mu.Unlock()
+	signal(s.writeWork)
+}
+
+// close closes the connection, dropping what is not written yet, and
+// waits for the reader and writer goroutines to end (a blocked Read or
+// Write returns when the conn is closed). No notification follows.
+// Later calls return what the first returned.
+func (s *netSocket) close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return s.closeErr
+	}
+	s.closed = true
+	s.rbuf, s.wbuf = nil, nil
+	close(s.done)
+	s.mu.Unlock()
+	err := s.conn.Close()
+	s.wg.Wait()
+	s.mu.Lock()
+	s.closeErr = err
+	s.mu.Unlock()
+	return err
+}
+
+// Accept back-off after an error (file descriptors exhausted, for one):
+// it starts at netAcceptBackoffMin and doubles up to netAcceptBackoffMax.
+const (
+	netAcceptBackoffMin = 5 * time.Millisecond
+	netAcceptBackoffMax = time.Second
+)
+
+// netAcceptor accepts on a net.Listener in a goroutine of its own and
+// hands each connection to its callback: the portable backend's listener.
+type netAcceptor struct {
+	ln   net.Listener
+	done chan struct{}
+	wg   sync.WaitGroup
+	once sync.Once
+}
+
+// startNetAcceptor calls accepted with each connection ln accepts, from
+// the acceptor's goroutine, until close (accepted must hand the conn on,
+// not serve it). An Accept error is passed to failed (which may be nil)
+// and Accept is retried after a back-off, which close cuts short.
+func startNetAcceptor(ln net.Listener, accepted func(net.Conn), failed func(error)) *netAcceptor {
+	a := &netAcceptor{ln: ln, done: make(chan struct{})}
+	a.wg.Add(1)
+	go a.run(accepted, failed)
+	return a
+}
+
+func (a *netAcceptor) run(accepted func(net.Conn), failed func(error)) {
+	defer a.wg.Done()
+	backoff := time.Duration(0)
+	for {
+		c, err := a.ln.Accept()
+		select {
+		case <-a.done:
+			if c != nil {
+				c.Close()
+			}
+			return
+		default:
+		}
+		if err == nil {
+			backoff = 0
+			accepted(c)
+			continue
+		}
+		if failed != nil {
+			failed(err)
+		}
+		backoff = min(max(2*backoff, netAcceptBackoffMin), netAcceptBackoffMax)
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-a.done:
+			t.Stop()
+			return
+		}
+	}
+}
+
+// close closes the listener and waits for the acceptor's goroutine to
+// end. Later calls return nil.
+func (a *netAcceptor) close() error {
+	var err error
+	a.once.Do(func() {
+		close(a.done)
+		err = a.ln.Close()
+		a.wg.Wait()
+	})
+	return err
+}
