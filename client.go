@@ -443,12 +443,16 @@ func (c *Conn) connectNext() {
 		ip := cs.addrs[0].Unmap()
 		cs.addrs = cs.addrs[1:]
 		ap := netip.AddrPortFrom(ip, uint16(cs.dialPort))
+		if c.loop.portable {
+			c.dialNet(ap)
+			return
+		}
 		fd, err := sockio.Connect(ap)
 		if err != nil {
 			cs.lastErr = fmt.Errorf("connect %v: %w", ap, err)
 			continue
 		}
-		if err := c.sockAttach(fd, evloop.Writable); err != nil {
+		if err := c.sockAttach(socket{fd: fd}, evloop.Writable); err != nil {
 			if errors.Is(err, evloop.ErrTableFull) {
 				c.failClient(ErrConnectionLimit)
 				return
@@ -478,6 +482,59 @@ func (c *Conn) connectEvent(ev evloop.Events) {
 		c.connectNext()
 		return
 	}
+	c.connected()
+}
+
+// dialNet connects to ap on the portable backend: a goroutine dials, and
+// the loop takes the net.Conn it gets, or tries the next address.
+func (c *Conn) dialNet(ap netip.AddrPort) {
+	cs := c.cl
+	l := c.loop
+	ctx, cancel := context.WithCancel(context.Background())
+	cs.cancel = cancel
+	c.remote = ap
+	go func() {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", ap.String())
+		if l.ev.Post(func() { c.dialed(ctx, nc, err) }) != nil && nc != nil {
+			nc.Close() // the loop is gone, and the connection with it
+		}
+	}()
+}
+
+// dialed gets the end of dialNet's connect.
+func (c *Conn) dialed(ctx context.Context, nc net.Conn, err error) {
+	cs := c.cl
+	if ctx.Err() != nil || c.state != stateConnecting {
+		if nc != nil {
+			nc.Close() // the connection was closed meanwhile
+		}
+		return
+	}
+	cs.cancel()
+	cs.cancel = nil
+	if err == nil {
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		err = c.sockAttach(socket{nc: nc}, evloop.Readable)
+		if errors.Is(err, evloop.ErrTableFull) {
+			c.failClient(ErrConnectionLimit)
+			return
+		}
+	}
+	if err != nil {
+		cs.lastErr = fmt.Errorf("connect %v: %w", c.remote, err)
+		c.connectNext()
+		return
+	}
+	c.connected()
+}
+
+// connected starts the handshake of a client connection whose socket has
+// connected: through the proxy's CONNECT first when there is one.
+func (c *Conn) connected() {
+	cs := c.cl
 	cs.addrs = nil
 	c.state = stateClientHandshake
 	cs.resp = &httpd.ResponseParser{}

@@ -62,9 +62,13 @@ type Config struct {
 	// Service.ServiceTimers (libwebsockets' external poll loop support).
 	External *evloop.External
 
-	// ForcePoll makes the loops wait with poll(2) instead of epoll on
-	// Linux (evloop.Config.ForcePoll), mainly for tests of that backend.
-	ForcePoll bool
+	// Backend selects how the loops learn that connections have work: the
+	// zero value is epoll on Linux, poll(2) on the other unix systems and
+	// the portable backend on Windows. BackendPoll forces poll(2) on
+	// Linux; BackendPortable serves every connection's net.Conn with a
+	// reader and a writer goroutine that notify the loop, as on Windows
+	// (about 10 KiB more per connection). External needs an fd backend.
+	Backend Backend
 
 	// TLS serves every accepted connection with TLS (https:// and wss://;
 	// libwebsockets' ssl_cert_filepath and ssl_private_key_filepath):

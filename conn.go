@@ -99,6 +99,7 @@ type connRare struct {
 	file     *os.File      // HTTP body being streamed
 	fileLeft int64         // bytes of file still to send
 	timer    *evloop.Timer // SetTimer
+	ns       *netSocket    // the socket on the portable backend (transport.go)
 
 	closeReason string // reason of the close frame received or sent; set once closing
 }

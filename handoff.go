@@ -3,8 +3,6 @@ package lws
 import (
 	"net/netip"
 	"sync"
-
-	"github.com/lws-go/lws/internal/sockio"
 )
 
 // inbox takes the sockets the listener's loop accepts for another loop.
@@ -15,25 +13,25 @@ import (
 // posted per burst.
 type inbox struct {
 	mu     sync.Mutex
-	fds    []acceptedFD
-	spare  []acceptedFD // the drained slice, for reuse
-	posted bool         // a drain is posted and has not taken fds yet
-	drain  func()       // l.adoptHandedOff, bound once
+	socks  []accepted
+	spare  []accepted // the drained slice, for reuse
+	posted bool       // a drain is posted and has not taken socks yet
+	drain  func()     // l.adoptHandedOff, bound once
 }
 
-// acceptedFD is an accepted socket on its way to its loop.
-type acceptedFD struct {
-	fd     int
+// accepted is an accepted socket on its way to its loop.
+type accepted struct {
+	sock   socket
 	remote netip.AddrPort
 }
 
 // handOff queues an accepted socket for l and makes sure a drain is posted
 // to it. Any goroutine may call it. If l no longer runs, the socket is
 // closed.
-func (l *serviceLoop) handOff(fd int, remote netip.AddrPort) {
+func (l *serviceLoop) handOff(sock socket, remote netip.AddrPort) {
 	in := &l.inbox
 	in.mu.Lock()
-	in.fds = append(in.fds, acceptedFD{fd, remote})
+	in.socks = append(in.socks, accepted{sock, remote})
 	post := !in.posted
 	in.posted = true
 	in.mu.Unlock()
@@ -42,33 +40,33 @@ func (l *serviceLoop) handOff(fd int, remote netip.AddrPort) {
 	}
 	if err := l.ev.Post(in.drain); err != nil {
 		for _, a := range l.takeHandedOff() {
-			sockio.Close(a.fd)
+			a.sock.close()
 		}
 	}
 }
 
 // takeHandedOff empties the inbox: the sockets queued so far are the
 // caller's, and the next handOff posts a new drain.
-func (l *serviceLoop) takeHandedOff() []acceptedFD {
+func (l *serviceLoop) takeHandedOff() []accepted {
 	in := &l.inbox
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	fds := in.fds
-	in.fds, in.spare = in.spare[:0], nil
+	socks := in.socks
+	in.socks, in.spare = in.spare[:0], nil
 	in.posted = false
-	return fds
+	return socks
 }
 
 // adoptHandedOff, on l, adopts the sockets handed over to it.
 func (l *serviceLoop) adoptHandedOff() {
-	fds := l.takeHandedOff()
-	for _, a := range fds {
-		l.adoptAccepted(a.fd, a.remote)
+	socks := l.takeHandedOff()
+	for _, a := range socks {
+		l.adoptAccepted(a.sock, a.remote)
 	}
-	clear(fds)
+	clear(socks)
 	l.inbox.mu.Lock()
 	if l.inbox.spare == nil {
-		l.inbox.spare = fds[:0]
+		l.inbox.spare = socks[:0]
 	}
 	l.inbox.mu.Unlock()
 }

@@ -13,10 +13,13 @@ import (
 	"github.com/lws-go/lws/tlsconn"
 )
 
-// listener accepts connections on its loop and hands each to a loop.
+// listener accepts connections and hands each to a loop: on its loop
+// from a non-blocking socket, or on the portable backend from a
+// net.Listener, whose acceptor goroutine hands them over.
 type listener struct {
 	loop   *serviceLoop
-	fd     int
+	fd     int          // -1 on the portable backend
+	acc    *netAcceptor // the portable backend's acceptor
 	addr   *net.TCPAddr
 	paused bool
 	peer   sockio.AddrBuf // peer address of the last accept, reused
@@ -38,9 +41,20 @@ const (
 	warnInterval      = time.Second
 )
 
-// listen opens a non-blocking listening TCP socket. An empty host listens
-// on every address (IPv6 dual-stack when available, else IPv4).
-func listen(addr string) (*listener, error) {
+// listen opens the service's listener on l (not accepting until start):
+// a non-blocking listening TCP socket, or a net.Listener on the portable
+// backend. An empty host listens on every address (IPv6 dual-stack when
+// available, else IPv4).
+func listen(l *serviceLoop, addr string) (*listener, error) {
+	if l.portable {
+		nl, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("lws: listen on %s: %w", addr, err)
+		}
+		ln := &listener{loop: l, fd: -1, addr: nl.Addr().(*net.TCPAddr)}
+		ln.acc = newNetAcceptor(nl)
+		return ln, nil
+	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("lws: listen address %q: %w", addr, err)
@@ -69,7 +83,29 @@ func listen(addr string) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lws: listen on %s: %w", addr, err)
 	}
-	return &listener{fd: fd, addr: net.TCPAddrFromAddrPort(local)}, nil
+	return &listener{loop: l, fd: fd, addr: net.TCPAddrFromAddrPort(local)}, nil
+}
+
+// start starts accepting. When it fails the listener is closed.
+func (ln *listener) start() error {
+	if ln.acc != nil {
+		ln.acc.start(ln.acceptedNet, func(err error) { logging.Errf("accept: %v", err) })
+		return nil
+	}
+	if err := ln.loop.ev.Add(ln.fd, ln, evloop.Readable); err != nil {
+		sockio.Close(ln.fd)
+		return err
+	}
+	return nil
+}
+
+// close closes the listener (stop first).
+func (ln *listener) close() {
+	if ln.acc != nil {
+		_ = ln.acc.close()
+		return
+	}
+	sockio.Close(ln.fd)
 }
 
 // OnEvents accepts a batch of pending connections.
@@ -86,7 +122,7 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 		case sockio.OutOfResources(err):
 			// Out of descriptors: stop accepting for a moment instead of
 			// spinning on a listener that stays readable.
-			ln.refuse(fmt.Sprintf("accept: %v; pausing accept for %v", err, acceptPauseOnFull))
+			ln.refuse(ln.loop.ev.Now(), fmt.Sprintf("accept: %v; pausing accept for %v", err, acceptPauseOnFull))
 			ln.pause(acceptPauseOnFull)
 			return
 		default:
@@ -95,34 +131,51 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 		}
 		if nfd >= s.table.Size() || s.live.Load() >= int64(s.maxConns) || s.closing.Load() {
 			sockio.Close(nfd)
-			ln.refuse(fmt.Sprintf("at the connection limit (%d): refusing new connections", s.maxConns))
+			ln.refuse(ln.loop.ev.Now(), fmt.Sprintf("at the connection limit (%d): refusing new connections", s.maxConns))
 			continue
 		}
 		ln.refused = 0
 		_ = sockio.SetNoDelay(nfd)
 		target := s.loopFor()
 		if target == ln.loop {
-			target.adoptAccepted(nfd, remote)
+			target.adoptAccepted(socket{fd: nfd}, remote)
 		} else {
-			target.handOff(nfd, remote) // handoff.go
+			target.handOff(socket{fd: nfd}, remote) // handoff.go
 		}
 	}
 }
 
+// acceptedNet takes a connection the portable backend's acceptor accepted
+// (on its goroutine, which owns the refusal count then) to a loop.
+func (ln *listener) acceptedNet(nc net.Conn) {
+	s := ln.loop.svc
+	if s.live.Load() >= int64(s.maxConns) || s.closing.Load() {
+		nc.Close()
+		ln.refuse(time.Now(), fmt.Sprintf("at the connection limit (%d): refusing new connections", s.maxConns))
+		return
+	}
+	ln.refused = 0
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	s.loopFor().handOff(socket{nc: nc}, remoteAddrPort(nc.RemoteAddr()))
+}
+
 // adoptAccepted makes an accepted socket a connection of the loop, with
 // TLS when the service serves it.
-func (l *serviceLoop) adoptAccepted(fd int, remote netip.AddrPort) {
-	c := l.adopt(fd, remote)
+func (l *serviceLoop) adoptAccepted(sock socket, remote netip.AddrPort) {
+	c := l.adopt(sock, remote)
 	if c != nil && l.svc.cfg.TLS != nil {
 		c.startTLS(tlsconn.NewServer(l.svc.cfg.TLS), nil)
 	}
 }
 
 // adopt makes an accepted socket a connection of the loop, reading its HTTP
-// request head; it returns nil (fd closed) when the fd cannot be watched.
-func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) *Conn {
+// request head; it returns nil (socket closed) when the loop cannot take
+// it.
+func (l *serviceLoop) adopt(sock socket, remote netip.AddrPort) *Conn {
 	c := &Conn{loop: l, remote: remote, state: stateHTTP, http: l.getHTTPState()}
-	if err := c.sockAttach(fd, evloop.Readable); err != nil {
+	if err := c.sockAttach(sock, evloop.Readable); err != nil {
 		return nil
 	}
 	l.conns.add(c)
@@ -132,9 +185,8 @@ func (l *serviceLoop) adopt(fd int, remote netip.AddrPort) *Conn {
 }
 
 // refuse logs one warning per burst of refused connections.
-func (ln *listener) refuse(why string) {
+func (ln *listener) refuse(now time.Time, why string) {
 	ln.refused++
-	now := ln.loop.ev.Now()
 	if ln.refused == 1 || now.Sub(ln.lastWarned) >= warnInterval {
 		logging.Warnf("%s (%d refused in this burst)", why, ln.refused)
 		ln.lastWarned = now
@@ -156,11 +208,16 @@ func (ln *listener) pause(d time.Duration) {
 	})
 }
 
-// stop stops accepting (Shutdown); the socket is closed by Close.
+// stop stops accepting (Shutdown); the socket is closed by close. The
+// portable backend's acceptor cannot stop but by closing its listener.
 func (ln *listener) stop() {
 	if ln.closed {
 		return
 	}
 	ln.closed = true
+	if ln.acc != nil {
+		_ = ln.acc.close()
+		return
+	}
 	_ = ln.loop.ev.Remove(ln.fd)
 }

@@ -115,22 +115,22 @@ func (s *Service) Upgrade(w http.ResponseWriter, r *http.Request) error {
 	}
 	remote := remoteAddrPort(nc.RemoteAddr())
 
-	fd, err := handOver(nc)
+	l := s.loopFor()
+	sock, err := l.takeOver(nc)
 	if err != nil {
 		logging.Errf("net/http upgrade from %s: %v", r.RemoteAddr, err)
 		writeRawError(nc, 500, "cannot take over the connection")
 		nc.Close()
 		return err
 	}
-	if fd >= s.table.Size() {
-		_, _ = sockio.Write(fd, httpd.AppendErrorResponse(nil, 503, "too many connections"))
-		sockio.Close(fd)
-		logging.Warnf("net/http upgrade: descriptor %d beyond the connection table (%d slots): refusing", fd, s.table.Size())
+	if sock.nc == nil && sock.fd >= s.table.Size() {
+		_, _ = sockio.Write(sock.fd, httpd.AppendErrorResponse(nil, 503, "too many connections"))
+		sockio.Close(sock.fd)
+		logging.Warnf("net/http upgrade: descriptor %d beyond the connection table (%d slots): refusing", sock.fd, s.table.Size())
 		return &UpgradeError{Status: 503, Reason: "too many connections"}
 	}
-	l := s.loopFor()
-	if err := l.ev.Post(func() { l.adoptUpgraded(fd, remote, req, p, offered, buffered) }); err != nil {
-		sockio.Close(fd)
+	if err := l.ev.Post(func() { l.adoptUpgraded(sock, remote, req, p, offered, buffered) }); err != nil {
+		sock.close()
 		return ErrServiceClosed
 	}
 	return nil
@@ -147,12 +147,12 @@ func (s *Service) refuseHTTP(w http.ResponseWriter, r *http.Request, status int,
 
 // adoptUpgraded makes a handed-over socket a connection of the loop and
 // completes its handshake, then feeds it what net/http had already read.
-func (l *serviceLoop) adoptUpgraded(fd int, remote netip.AddrPort, req *httpd.Request, p *Protocol, offered bool, buffered []byte) {
+func (l *serviceLoop) adoptUpgraded(sock socket, remote netip.AddrPort, req *httpd.Request, p *Protocol, offered bool, buffered []byte) {
 	if l.svc.closing.Load() {
-		sockio.Close(fd)
+		sock.close()
 		return
 	}
-	c := l.adopt(fd, remote)
+	c := l.adopt(sock, remote)
 	if c == nil {
 		return
 	}
@@ -195,6 +195,17 @@ func remoteAddrPort(a net.Addr) netip.AddrPort {
 	}
 	ap, _ := netip.ParseAddrPort(a.String())
 	return ap
+}
+
+// takeOver makes a hijacked connection a socket for l: on the portable
+// backend the net.Conn itself, else what handOver makes of it.
+func (l *serviceLoop) takeOver(nc net.Conn) (socket, error) {
+	if l.portable {
+		_ = nc.SetDeadline(time.Time{}) // the http.Server's deadlines no longer apply
+		return socket{nc: nc}, nil
+	}
+	fd, err := handOver(nc)
+	return socket{fd: fd}, err
 }
 
 // handOver takes a hijacked connection's socket out of Go's runtime: a

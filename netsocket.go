@@ -7,11 +7,8 @@ import (
 	"time"
 
 	"github.com/lws-go/lws/evloop"
+	"github.com/lws-go/lws/internal/sockio"
 )
-
-// errNetAgain is a netSocket's "would block": nothing can be read or
-// written now, and a notification follows when it can.
-var errNetAgain = errors.New("lws: net socket would block")
 
 // errNetShut: writev after shutdownWrite.
 var errNetShut = errors.New("lws: write after shutdown of the net socket")
@@ -34,7 +31,11 @@ const (
 // until the loop has taken all of it before reading again (backpressure);
 // a writer goroutine writes what the loop handed over. Both report
 // readiness through notify, which must not block and may be called from
-// any goroutine. read, writev, shutdownWrite and close are called by the
+// any goroutine. The loop sees the readiness of a level-triggered poller,
+// as its read and write paths expect: read and writev notify again when
+// they leave the socket readable or writable, so a loop that stops before
+// the socket would block, or watches for writability only later, still
+// learns it (a notification outside the loop's interest waits for it). read, writev, shutdownWrite and close are called by the
 // loop (they are safe from any goroutine).
 type netSocket struct {
 	conn   net.Conn
@@ -46,7 +47,7 @@ type netSocket struct {
 	rerr error  // io.EOF or the read error, after rbuf (mu)
 
 	wbuf      []byte // accepted and not handed to the writer yet (mu)
-	wfull     bool   // writev returned errNetAgain: notify Writable on room (mu)
+	wfull     bool   // writev returned sockio.ErrAgain: notify Writable on room (mu)
 	werr      error  // the write (or CloseWrite) error (mu)
 	wshut     bool   // shutdownWrite was called (mu)
 	closed    bool   // close was called (mu)
@@ -58,9 +59,10 @@ type netSocket struct {
 }
 
 // newNetSocket starts the reader and writer goroutines of conn. notify is
-// called with evloop.Readable when data, EOF or a read error arrives, and
-// with evloop.Writable when writev can take more after it returned
-// errNetAgain, or when a write failed.
+// called with evloop.Readable when data, EOF or a read error arrives or is
+// left after a read, and with evloop.Writable at the start, when writev
+// can take more (after it returned sockio.ErrAgain, or after it took
+// something and has room left), or when a write failed.
 func newNetSocket(conn net.Conn, notify func(evloop.Events)) *netSocket {
 	s := &netSocket{
 		conn:      conn,
@@ -73,6 +75,7 @@ func newNetSocket(conn net.Conn, notify func(evloop.Events)) *netSocket {
 	s.wg.Add(2)
 	go s.readLoop()
 	go s.writeLoop()
+	notify(evloop.Writable) // writable from the start, as a new socket is
 	return s
 }
 
@@ -119,7 +122,7 @@ func (s *netSocket) readLoop() {
 }
 
 // read copies into p what the reader has read: (n > 0, nil); or (0,
-// errNetAgain) when nothing is there now, a Readable notification then
+// sockio.ErrAgain) when nothing is there now, a Readable notification then
 // following when something arrives; or (0, io.EOF) at the orderly end of
 // the stream; or (0, the read error); (0, net.ErrClosed) after close. An
 // empty p reads (0, nil).
@@ -128,26 +131,36 @@ func (s *netSocket) read(p []byte) (int, error) {
 		return 0, nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	switch {
 	case s.closed:
+		s.mu.Unlock()
 		return 0, net.ErrClosed
 	case len(s.rbuf) > 0:
 		n := copy(p, s.rbuf)
 		s.rbuf = s.rbuf[n:]
-		if len(s.rbuf) == 0 && s.rerr == nil {
+		more := len(s.rbuf) > 0 || s.rerr != nil
+		if !more {
 			signal(s.readMore)
+		}
+		s.mu.Unlock()
+		if more {
+			// Still readable: say so again, as a level-triggered poller
+			// would, for a loop that stops reading before it drains.
+			s.notify(evloop.Readable)
 		}
 		return n, nil
 	case s.rerr != nil:
-		return 0, s.rerr
+		err := s.rerr
+		s.mu.Unlock()
+		return 0, err
 	}
-	return 0, errNetAgain
+	s.mu.Unlock()
+	return 0, sockio.ErrAgain
 }
 
 // writev copies as much of bufs as it takes now (up to netWriteMax
 // waiting for the writer) and returns how much: the writer goroutine
-// writes it in order. It returns errNetAgain when it can take nothing, a
+// writes it in order. It returns sockio.ErrAgain when it can take nothing, a
 // Writable notification then following when it can; the write error once
 // a write failed; errNetShut after shutdownWrite; net.ErrClosed after
 // close. Empty bufs take (0, nil).
@@ -178,11 +191,16 @@ func (s *netSocket) writev(bufs ...[]byte) (int, error) {
 	if n == 0 && room == 0 {
 		s.wfull = true
 		s.mu.Unlock()
-		return 0, errNetAgain
+		return 0, sockio.ErrAgain
 	}
 	s.mu.Unlock()
 	if n > 0 {
 		signal(s.writeWork)
+	}
+	if n < room {
+		// Still writable: say so again, as a level-triggered poller would
+		// (the loop takes it when it next watches for writability).
+		s.notify(evloop.Writable)
 	}
 	return n, nil
 }
@@ -311,15 +329,18 @@ type netAcceptor struct {
 	once sync.Once
 }
 
-// startNetAcceptor calls accepted with each connection ln accepts, from
+// newNetAcceptor makes the acceptor of ln; start starts it.
+func newNetAcceptor(ln net.Listener) *netAcceptor {
+	return &netAcceptor{ln: ln, done: make(chan struct{})}
+}
+
+// start calls accepted with each connection the listener accepts, from
 // the acceptor's goroutine, until close (accepted must hand the conn on,
 // not serve it). An Accept error is passed to failed (which may be nil)
 // and Accept is retried after a back-off, which close cuts short.
-func startNetAcceptor(ln net.Listener, accepted func(net.Conn), failed func(error)) *netAcceptor {
-	a := &netAcceptor{ln: ln, done: make(chan struct{})}
+func (a *netAcceptor) start(accepted func(net.Conn), failed func(error)) {
 	a.wg.Add(1)
 	go a.run(accepted, failed)
-	return a
 }
 
 func (a *netAcceptor) run(accepted func(net.Conn), failed func(error)) {

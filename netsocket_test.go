@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lws-go/lws/evloop"
+	"github.com/lws-go/lws/internal/sockio"
 )
 
 const netTestWait = 10 * time.Second
@@ -72,17 +73,17 @@ func (n *notes) notify(ev evloop.Events) {
 	}
 }
 
-// awaitNote waits for a notification the socket owes after errNetAgain.
+// awaitNote waits for a notification the socket owes after sockio.ErrAgain.
 func awaitNote(t *testing.T, ch chan struct{}, what string) {
 	t.Helper()
 	select {
 	case <-ch:
 	case <-time.After(netTestWait):
-		t.Fatalf("no %s notification after errNetAgain", what)
+		t.Fatalf("no %s notification after sockio.ErrAgain", what)
 	}
 }
 
-// readAllNet reads s to its end as a loop would: read until errNetAgain,
+// readAllNet reads s to its end as a loop would: read until sockio.ErrAgain,
 // then wait for Readable. It returns the bytes and the final error.
 func readAllNet(t *testing.T, s *netSocket, n *notes, rng *rand.Rand) ([]byte, error) {
 	t.Helper()
@@ -93,7 +94,7 @@ func readAllNet(t *testing.T, s *netSocket, n *notes, rng *rand.Rand) ([]byte, e
 		switch {
 		case err == nil:
 			got = append(got, buf[:k]...)
-		case err == errNetAgain:
+		case err == sockio.ErrAgain:
 			awaitNote(t, n.readable, "Readable")
 		default:
 			return got, err
@@ -115,7 +116,7 @@ func writeAllNet(t *testing.T, s *netSocket, n *notes, p []byte, rng *rand.Rand)
 		switch {
 		case err == nil:
 			p = p[k:]
-		case err == errNetAgain:
+		case err == sockio.ErrAgain:
 			awaitNote(t, n.writable, "Writable")
 		default:
 			t.Fatalf("writev: %v", err)
@@ -182,7 +183,7 @@ func fillWrites(t *testing.T, s *netSocket, cc *countingConn, n *notes) int {
 		switch {
 		case err == nil:
 			accepted += k
-		case err != errNetAgain:
+		case err != sockio.ErrAgain:
 			t.Fatalf("writev: %v", err)
 		case cc.writing.Load() == 1:
 			return accepted
@@ -260,7 +261,7 @@ func TestNetSocketStreamRandom(t *testing.T) {
 				switch {
 				case err == nil:
 					got = append(got, buf[:k]...)
-				case err == errNetAgain:
+				case err == sockio.ErrAgain:
 					select {
 					case <-n.readable:
 					case <-time.After(netTestWait):
@@ -339,7 +340,7 @@ func TestNetSocketBackpressure(t *testing.T) {
 		switch {
 		case err == nil:
 			took += k
-		case err == errNetAgain:
+		case err == sockio.ErrAgain:
 			awaitNote(t, n.readable, "Readable")
 		default:
 			t.Fatalf("read: %v", err)
@@ -434,10 +435,10 @@ func TestNetSocketReset(t *testing.T) {
 	deadline := time.Now().Add(netTestWait)
 	for {
 		_, err := s.writev(make([]byte, 1<<10))
-		if err != nil && err != errNetAgain {
+		if err != nil && err != sockio.ErrAgain {
 			break
 		}
-		if err == errNetAgain {
+		if err == sockio.ErrAgain {
 			awaitNote(t, n.writable, "Writable")
 		}
 		if time.Now().After(deadline) {
@@ -556,7 +557,8 @@ func TestNetAcceptor(t *testing.T) {
 	conns := make(chan net.Conn, 8)
 	var mu sync.Mutex
 	var failed []error
-	a := startNetAcceptor(fl, func(c net.Conn) { conns <- c }, func(err error) {
+	a := newNetAcceptor(fl)
+	a.start(func(c net.Conn) { conns <- c }, func(err error) {
 		mu.Lock()
 		failed = append(failed, err)
 		mu.Unlock()
@@ -602,7 +604,8 @@ func TestNetAcceptor(t *testing.T) {
 	fl2 := &flakyListener{Listener: ln2}
 	fl2.failures.Store(1 << 30)
 	failing := make(chan struct{}, 1)
-	a2 := startNetAcceptor(fl2, func(c net.Conn) { c.Close() }, func(error) { signal(failing) })
+	a2 := newNetAcceptor(fl2)
+	a2.start(func(c net.Conn) { c.Close() }, func(error) { signal(failing) })
 	<-failing
 	<-failing // a retry happened: the back-off is running
 	closeWithin(t, a2.close)
@@ -610,4 +613,50 @@ func TestNetAcceptor(t *testing.T) {
 		t.Fatalf("close during the back-off returned before the goroutine ended:\n%s", g)
 	}
 	waitGoroutines(t, base)
+}
+
+// TestNetSocketLevelReadiness: the loop sees a level-triggered socket. A
+// read that leaves bytes behind, and a writev that leaves room, notify
+// again at once, so a loop that stops reading early (a batch limit,
+// PauseRx) or starts watching for writability later is not left waiting
+// for an edge that already passed.
+func TestNetSocketLevelReadiness(t *testing.T) {
+	local, peer := tcpPair(t)
+	n := newNotes()
+	s := newNetSocket(local, n.notify)
+	defer s.close()
+	awaitNote(t, n.writable, "initial Writable")
+
+	if _, err := peer.Write([]byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	awaitNote(t, n.readable, "Readable")
+	p := make([]byte, 3)
+	for want := 10; want > 0; {
+		k, err := s.read(p)
+		if err != nil {
+			t.Fatalf("read: %d, %v", k, err)
+		}
+		want -= k
+		if want > 0 {
+			select {
+			case <-n.readable:
+			default:
+				t.Fatalf("a read left %d bytes and no Readable notification", want)
+			}
+		}
+	}
+
+	select { // drop what the reads above left
+	case <-n.writable:
+	default:
+	}
+	if k, err := s.writev([]byte("ab")); k != 2 || err != nil {
+		t.Fatalf("writev: %d, %v", k, err)
+	}
+	select {
+	case <-n.writable:
+	default:
+		t.Fatal("a writev left room and no Writable notification")
+	}
 }

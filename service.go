@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws/evloop"
-	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
 	"github.com/lws-go/lws/wsproto"
 )
@@ -52,6 +51,7 @@ type serviceLoop struct {
 	parsers  freeList[*wsproto.Parser] // idle frame parsers
 	httpFree freeList[*httpState]      // HTTP states of upgraded connections, for reuse
 	inbox    inbox                     // sockets accepted for this loop by another (handoff.go)
+	portable bool                      // the loop is of evloop.BackendPortable: sockets are net.Conns (transport.go)
 
 	sweep      *evloop.Timer // keepalive and write-stall sweep (keepalive.go)
 	sweepEvery time.Duration
@@ -80,31 +80,31 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("lws: an external poll loop drives exactly one service loop")
 	}
 	for i := 0; i < n; i++ {
-		ev, err := evloop.New(evloop.Config{Table: s.table, External: cfg.External, ForcePoll: cfg.ForcePoll})
+		ev, err := evloop.New(evloop.Config{Table: s.table, External: cfg.External, Backend: cfg.Backend})
 		if err != nil {
 			s.closeLoops()
 			return nil, fmt.Errorf("lws: creating service loop: %w", err)
 		}
-		l := &serviceLoop{svc: s, ev: ev, rbuf: make([]byte, readBufferSize), index: i}
+		l := &serviceLoop{svc: s, ev: ev, portable: ev.Portable(), rbuf: make([]byte, readBufferSize), index: i}
 		l.inbox.drain = l.adoptHandedOff
 		s.loops = append(s.loops, l)
 	}
 	if cfg.Addr != "" {
-		ln, err := listen(cfg.Addr)
+		ln, err := listen(s.loops[0], cfg.Addr)
 		if err != nil {
 			s.closeLoops()
 			return nil, err
 		}
-		ln.loop = s.loops[0]
-		if err := s.loops[0].ev.Add(ln.fd, ln, evloop.Readable); err != nil {
-			sockio.Close(ln.fd)
+		s.ln = ln
+	}
+	s.setConnLimit(sz) // before the portable backend's acceptor reads the limit
+	if s.ln != nil {
+		if err := s.ln.start(); err != nil {
 			s.closeLoops()
 			return nil, fmt.Errorf("lws: registering listener: %w", err)
 		}
-		s.ln = ln
-		logging.Noticef("listening on %s", ln.addr)
+		logging.Noticef("listening on %s", s.ln.addr)
 	}
-	s.setConnLimit(sz)
 	return s, nil
 }
 
@@ -282,7 +282,7 @@ func (s *Service) Close() error {
 func (s *Service) release() {
 	if s.ln != nil {
 		s.ln.stop() // unregisters it: an external poll loop gets its Delete
-		sockio.Close(s.ln.fd)
+		s.ln.close()
 	}
 	s.closeLoops()
 }

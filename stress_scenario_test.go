@@ -49,9 +49,13 @@ const (
 	pollEpoll = iota
 	pollPoll
 	pollExternal
+	pollPortable // net.Conns served by goroutines that notify the loop
 )
 
-var pollerNames = [...]string{"epoll", "poll", "external"}
+var pollerNames = [...]string{"epoll", "poll", "external", "portable"}
+
+// pollerBackends are the Config.Backend of each poller.
+var pollerBackends = [...]lws.Backend{lws.BackendEpoll, lws.BackendPoll, lws.BackendDefault, lws.BackendPortable}
 
 // The permessage-deflate settings of a scenario.
 const (
@@ -179,7 +183,7 @@ func drawParams(seed int64, cellIndex int) stressParams {
 // service loop only.
 var stressCells = func() []stressCell {
 	var cells []stressCell
-	for _, poller := range []int{pollEpoll, pollPoll, pollExternal} {
+	for _, poller := range []int{pollEpoll, pollPoll, pollExternal, pollPortable} {
 		for _, loops := range []int{1, 2} {
 			if poller == pollExternal && loops == 2 {
 				continue
@@ -410,7 +414,9 @@ func newScenario(t *testing.T, seed int64, cellIndex int) *scenario {
 		pr.server = sc.newEnd(pr, sideServer, endServer)
 		pr.client = sc.newEnd(pr, sideClient, k)
 		pr.server.peer, pr.client.peer = pr.client, pr.server
-		if sc.r.Float64() < p.reset {
+		// Resets are injected on descriptors; the portable backend's
+		// sockets are net.Conns.
+		if sc.r.Float64() < p.reset && p.cell.poller != pollPortable {
 			pr.resetSide = sideServer
 			if k == endConnect && sc.r.IntN(2) == 0 {
 				pr.resetSide = sideClient
@@ -642,7 +648,7 @@ func (sc *scenario) startServices() error {
 		cfg := lws.Config{
 			Protocols: []*lws.Protocol{sc.proto[side]},
 			Loops:     p.cell.loops,
-			ForcePoll: p.cell.poller == pollPoll,
+			Backend:   pollerBackends[p.cell.poller],
 			Limits:    limits,
 		}
 		if side == sideServer {

@@ -241,10 +241,11 @@ func (r *logRing) String() string {
 	return b.String()
 }
 
-// TestForcePoll: Config.ForcePoll makes the loops wait with poll(2) (the
-// stress test's poll cells): such a service opens no epoll descriptor,
-// one without it opens one per loop, and both serve.
-func TestForcePoll(t *testing.T) {
+// TestBackends: Config.Backend BackendPoll makes the loops wait with
+// poll(2) and BackendPortable with no descriptor at all (the stress
+// test's poll and portable cells): such services open no epoll
+// descriptor, the default one opens one per loop, and all serve.
+func TestBackends(t *testing.T) {
 	epolls := func() int {
 		n := 0
 		for _, target := range openFDsNow() {
@@ -257,21 +258,21 @@ func TestForcePoll(t *testing.T) {
 	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil { // the runtime's own poller first
 		ln.Close()
 	}
-	for _, force := range []bool{false, true} {
+	for _, b := range []lws.Backend{lws.BackendDefault, lws.BackendPoll, lws.BackendPortable} {
 		before := epolls()
-		svc := startService(t, lws.Config{Loops: 2, ForcePoll: force, Protocols: []*lws.Protocol{echoProtocol("echo")}})
-		want := before + 2
-		if force {
-			want = before
+		svc := startService(t, lws.Config{Loops: 2, Backend: b, Protocols: []*lws.Protocol{echoProtocol("echo")}})
+		want := before
+		if b == lws.BackendDefault {
+			want += 2
 		}
 		if got := epolls(); got != want {
-			t.Errorf("ForcePoll %v: %d epoll descriptors, want %d", force, got, want)
+			t.Errorf("%v: %d epoll descriptors, want %d", b, got, want)
 		}
 		for range 2 { // both loops
 			c := dialWS(t, svc, "echo")
 			c.Write(frame(0x81, key1, []byte("hello")))
 			if f, err := c.readFrame(t); err != nil || string(f.payload) != "hello" {
-				t.Fatalf("ForcePoll %v: echo %v, %v", force, f, err)
+				t.Fatalf("%v: echo %v, %v", b, f, err)
 			}
 		}
 	}

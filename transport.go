@@ -11,6 +11,7 @@ package lws
 
 import (
 	"io"
+	"net"
 
 	"github.com/lws-go/lws/evloop"
 	"github.com/lws-go/lws/internal/sockio"
@@ -37,15 +38,48 @@ type transport struct {
 //   - sockAttach, sockWatch and the Remove of sockClose are the only
 //     changes of what the poller watches.
 
-// sockAttach makes fd the connection's socket, watched for ev, its events
-// going to the connection's handler. When the loop cannot watch it, fd is
+//
+// A socket is a descriptor the poller watches, or on the portable backend
+// (evloop.BackendPortable: Windows, or chosen by Config.Backend) a net.Conn
+// that a netSocket serves with goroutines, notifying the loop; the fd is
+// then the loop's id of the registration. Each method takes that branch
+// on the loop's backend, never on the connection's state.
+
+// socket is a connection's socket on its way to a loop: a descriptor, or
+// a net.Conn for the portable backend.
+type socket struct {
+	fd int
+	nc net.Conn
+}
+
+// close closes a socket no loop took.
+func (s socket) close() {
+	if s.nc != nil {
+		s.nc.Close()
+		return
+	}
+	sockio.Close(s.fd)
+}
+
+// sockAttach makes s the connection's socket, watched for ev, its events
+// going to the connection's handler. When the loop cannot watch it, s is
 // closed and the connection keeps no socket.
-func (c *Conn) sockAttach(fd int, ev evloop.Events) error {
-	if err := c.loop.ev.Add(fd, (*connHandler)(c), ev); err != nil {
-		sockio.Close(fd)
+func (c *Conn) sockAttach(s socket, ev evloop.Events) error {
+	if c.loop.portable {
+		n, err := c.loop.ev.AddNotified((*connHandler)(c), ev)
+		if err != nil {
+			s.close()
+			return err
+		}
+		c.rareState().ns = newNetSocket(s.nc, n.Notify)
+		c.fd, c.events = n.ID(), ev
+		return nil
+	}
+	if err := c.loop.ev.Add(s.fd, (*connHandler)(c), ev); err != nil {
+		s.close()
 		return err
 	}
-	c.fd, c.events = fd, ev
+	c.fd, c.events = s.fd, ev
 	return nil
 }
 
@@ -58,6 +92,9 @@ func (c *Conn) sockWatch(ev evloop.Events) {
 
 // sockRead is one non-blocking read from the socket.
 func (c *Conn) sockRead(p []byte) (int, error) {
+	if c.loop.portable {
+		return c.rare.ns.read(p)
+	}
 	n, err := sockio.Read(c.fd, p)
 	switch {
 	case n > 0:
@@ -70,6 +107,9 @@ func (c *Conn) sockRead(p []byte) (int, error) {
 
 // sockWrite is one non-blocking write to the socket.
 func (c *Conn) sockWrite(p []byte) (int, error) {
+	if c.loop.portable {
+		return c.rare.ns.writev(p)
+	}
 	n, err := sockio.Write(c.fd, p)
 	return max(n, 0), err
 }
@@ -77,19 +117,35 @@ func (c *Conn) sockWrite(p []byte) (int, error) {
 // sockWritev is one non-blocking write of a, b and d (empty ones skipped)
 // to the socket.
 func (c *Conn) sockWritev(a, b, d []byte) (int, error) {
+	if c.loop.portable {
+		return c.rare.ns.writev(a, b, d)
+	}
 	n, err := sockio.Writev3(c.fd, a, b, d)
 	return max(n, 0), err
 }
 
 // sockShutdownWrite shuts the socket's sending side: the peer reads the
 // end of the stream after what was sent.
-func (c *Conn) sockShutdownWrite() error { return sockio.ShutdownWrite(c.fd) }
+func (c *Conn) sockShutdownWrite() error {
+	if c.loop.portable {
+		c.rare.ns.shutdownWrite()
+		return nil
+	}
+	return sockio.ShutdownWrite(c.fd)
+}
 
 // sockClose stops watching the socket and closes it; a client connection
 // may have none yet. The descriptor's number stays (FD and the logs of
 // OnClosed name it).
 func (c *Conn) sockClose() {
-	if c.fd >= 0 {
+	switch {
+	case c.loop.portable:
+		if c.rare != nil && c.rare.ns != nil {
+			_ = c.loop.ev.Remove(c.fd)
+			_ = c.rare.ns.close()
+			c.rare.ns = nil
+		}
+	case c.fd >= 0:
 		_ = c.loop.ev.Remove(c.fd)
 		sockio.Close(c.fd)
 	}

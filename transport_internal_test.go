@@ -25,7 +25,7 @@ func seamPair(t *testing.T) (*Conn, int) {
 	}
 	t.Cleanup(func() { ev.Close(); sockio.Close(fds[1]) })
 	c := &Conn{loop: &serviceLoop{ev: ev}, transport: transport{fd: -1}}
-	if err := c.sockAttach(fds[0], evloop.Readable); err != nil {
+	if err := c.sockAttach(socket{fd: fds[0]}, evloop.Readable); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.sockClose)
@@ -133,7 +133,7 @@ func TestSocketSeamPoller(t *testing.T) {
 	}
 	sockio.Close(fds[0])
 	refused := &Conn{loop: &serviceLoop{ev: ev}, transport: transport{fd: -1}}
-	if err := refused.sockAttach(beyond, evloop.Readable); !errors.Is(err, evloop.ErrTableFull) || refused.fd != -1 {
+	if err := refused.sockAttach(socket{fd: beyond}, evloop.Readable); !errors.Is(err, evloop.ErrTableFull) || refused.fd != -1 {
 		t.Fatalf("fd beyond the table: %v, fd %d", err, refused.fd)
 	}
 	if _, err := unix.FcntlInt(uintptr(beyond), unix.F_GETFD, 0); err != unix.EBADF {

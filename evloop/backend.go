@@ -45,20 +45,12 @@ var (
 	ErrNoFD = errors.New("evloop: the portable backend polls no file descriptors")
 	// ErrNotPortable: AddNotified was called on a loop of an fd backend.
 	ErrNotPortable = errors.New("evloop: AddNotified needs the portable backend")
-	// errForcePollConflict: Config.ForcePoll set together with another backend.
-	errForcePollConflict = errors.New("evloop: Config.ForcePoll conflicts with Config.Backend")
 )
 
 // backend resolves the configured backend to the one New makes: the
-// platform's default for BackendDefault, BackendPoll for ForcePoll.
+// platform's default for BackendDefault.
 func (c Config) backend() (Backend, error) {
 	b := c.Backend
-	if c.ForcePoll {
-		if b != BackendDefault && b != BackendPoll {
-			return 0, errForcePollConflict
-		}
-		b = BackendPoll
-	}
 	if b == BackendDefault {
 		b = platformBackend
 	}

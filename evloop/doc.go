@@ -15,7 +15,7 @@
 // What the package owns:
 //
 //   - the poller: epoll (level-triggered) on Linux, poll(2) on other unix
-//     systems and on Linux with Config.Backend BackendPoll (or ForcePoll),
+//     systems and on Linux with Config.Backend BackendPoll,
 //     the portable backend (BackendPortable: the only one on Windows, and
 //     selectable everywhere), or no poller at all when Config.External is
 //     set, in which case every change of interest is

@@ -21,9 +21,6 @@ type Config struct {
 	// Backend selects how the loop waits (see Backend); the zero value is
 	// the platform's default.
 	Backend Backend
-	// ForcePoll is the older spelling of Backend: BackendPoll, kept while
-	// callers move to Backend; New fails if Backend names another backend.
-	ForcePoll bool
 }
 
 // wakeup is how Post, Stop and Notify wake a waiting loop: an eventfd or a

@@ -285,7 +285,7 @@ func TestAddErrors(t *testing.T) {
 	// Two loops sharing a table: an fd belongs to one of them.
 	tab2 := NewTable(max(a, b) + 1)
 	l1 := newLoop(t, Config{Table: tab2})
-	l2 := newLoop(t, Config{Table: tab2, ForcePoll: true})
+	l2 := newLoop(t, Config{Table: tab2, Backend: BackendPoll})
 	defer l1.Close()
 	defer l2.Close()
 	if err := l1.Add(a, h, Readable); err != nil {

@@ -11,6 +11,10 @@ type Notifier struct {
 	serial uint64
 }
 
+// Portable reports whether the loop is of BackendPortable, whose handlers
+// are registered with AddNotified.
+func (l *Loop) Portable() bool { return l.port != nil }
+
 // ID returns the id the registration is known by on its loop.
 func (n Notifier) ID() int { return int(n.id) }
 

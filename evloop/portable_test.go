@@ -182,7 +182,6 @@ func TestPortableConfig(t *testing.T) {
 
 	for _, bad := range []Config{
 		{Backend: BackendPortable, External: &External{}},
-		{Backend: BackendPortable, ForcePoll: true},
 		{Backend: BackendPortable + 1},
 	} {
 		if l, err := New(bad); err == nil {

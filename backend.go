@@ -1,0 +1,22 @@
+package lws
+
+import "github.com/lws-go/lws/evloop"
+
+// Backend selects how a service's loops learn that connections have work
+// (Config.Backend).
+type Backend = evloop.Backend
+
+const (
+	// BackendDefault is epoll on Linux, poll(2) on the other unix systems
+	// and BackendPortable on Windows.
+	BackendDefault = evloop.BackendDefault
+	// BackendEpoll waits with epoll; Linux only.
+	BackendEpoll = evloop.BackendEpoll
+	// BackendPoll waits with poll(2); unix systems only.
+	BackendPoll = evloop.BackendPoll
+	// BackendPortable serves each connection's net.Conn with a reader and
+	// a writer goroutine that notify the loop: it runs wherever Go runs
+	// (Windows), and costs two goroutines and a read buffer per
+	// connection.
+	BackendPortable = evloop.BackendPortable
+)
