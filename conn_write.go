@@ -10,7 +10,9 @@ import (
 )
 
 // WriteMode says what kind of frame Conn.Write sends (libwebsockets' enum
-// libwebsocket_write_protocol).
+// libwebsocket_write_protocol). WriteText and WriteBinary are also the
+// message types everywhere else, in both roles: Conn.Send,
+// Service.Broadcast, ClientConn.WriteMessage and ClientConn.ReadMessage.
 type WriteMode uint8
 
 const (

@@ -14,8 +14,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-
-	"github.com/lws-go/lws/wsproto"
 )
 
 // DialOptions are the options of Dial. The zero value (or nil) dials with
@@ -71,7 +69,7 @@ type DialOptions struct {
 // received before the offending frame, then the *CloseError; only then
 // is our close frame sent (see ReadMessage).
 type CloseError struct {
-	Code   wsproto.CloseCode
+	Code   CloseCode
 	Reason string
 	Origin CloseOrigin
 }
@@ -120,10 +118,10 @@ func (e *CloseError) Error() string {
 
 // closeErrorOf is the CloseError of a connection that ended with code and
 // reason (OnClosed, loop only).
-func closeErrorOf(c *Conn, code wsproto.CloseCode, reason string) *CloseError {
+func closeErrorOf(c *Conn, code CloseCode, reason string) *CloseError {
 	origin := FailedLocally
 	switch {
-	case code == wsproto.CloseAbnormal:
+	case code == CloseAbnormal:
 		origin = EndedAbnormally
 	case c.peerClosed:
 		origin = ClosedByPeer
@@ -173,7 +171,7 @@ type ClientConn struct {
 }
 
 type inMessage struct {
-	op   wsproto.Opcode
+	mode WriteMode // WriteText or WriteBinary
 	data []byte
 }
 
@@ -268,11 +266,11 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 			close(cc.established)
 		},
 		OnReceive: func(c *Conn, data []byte) {
-			op := wsproto.OpText
+			mode := WriteText
 			if c.IsBinary() {
-				op = wsproto.OpBinary
+				mode = WriteBinary
 			}
-			msg := inMessage{op: op, data: append([]byte(nil), data...)}
+			msg := inMessage{mode: mode, data: append([]byte(nil), data...)}
 			cc.mu.Lock()
 			if cc.localClosed.Load() { // Close discards what was not read
 				cc.mu.Unlock()
@@ -292,7 +290,7 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 		},
 		// Reading has stopped at the offending frame (failProtocol): the
 		// failure waits behind the messages received before it.
-		failInOrder: func(c *Conn, code wsproto.CloseCode, reason string) {
+		failInOrder: func(c *Conn, code CloseCode, reason string) {
 			cc.mu.Lock()
 			cc.failure = &CloseError{Code: code, Reason: reason, Origin: FailedLocally}
 			cc.paused = true // for good: resume never restarts a failed reader
@@ -300,7 +298,7 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 			cc.wake()
 		},
 		OnWriteable: func(c *Conn) { cc.pumpWrites(c) },
-		OnClosed: func(c *Conn, code wsproto.CloseCode, reason string) {
+		OnClosed: func(c *Conn, code CloseCode, reason string) {
 			cc.end(closeErrorOf(c, code, reason))
 		},
 		OnConnectionError: func(c *Conn, err error) { cc.end(err) },
@@ -345,7 +343,8 @@ func (cc *ClientConn) end(err error) {
 func (cc *ClientConn) Subprotocol() string { return cc.subprotocol }
 
 // ReadMessage waits for the next whole message and returns its type
-// (wsproto.OpText or wsproto.OpBinary) and payload, which the caller owns.
+// (WriteText or WriteBinary, the modes it would be sent with) and payload,
+// which the caller owns.
 //
 // Messages and the end of the connection come in stream order: once every
 // message received before the end has been read, ReadMessage returns the
@@ -361,7 +360,7 @@ func (cc *ClientConn) Subprotocol() string { return cc.subprotocol }
 // After Close it returns ErrClosed. When ctx ends first it returns ctx's
 // error and the connection stays usable. Only one goroutine may read at a
 // time.
-func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, error) {
+func (cc *ClientConn) ReadMessage(ctx context.Context) (WriteMode, []byte, error) {
 	for {
 		if cc.localClosed.Load() {
 			return 0, nil, ErrClosed
@@ -383,7 +382,7 @@ func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, 
 			if resume {
 				_ = cc.conn.Post(cc.resume)
 			}
-			return m.op, m.data, nil
+			return m.mode, m.data, nil
 		}
 		if f := cc.failure; f != nil {
 			first := !cc.failed
@@ -432,8 +431,8 @@ func (cc *ClientConn) resume() {
 	}
 }
 
-// WriteMessage sends data as one message of type op (wsproto.OpText or
-// wsproto.OpBinary). It returns once the message is handed to the
+// WriteMessage sends data as one message of type mode (WriteText or
+// WriteBinary). It returns once the message is handed to the
 // connection, waiting while too much is already unsent
 // (Limits.WriteBufferSize); data is not used after it returns. Safe for
 // concurrent use; concurrent messages go out whole, one after the other.
@@ -443,15 +442,9 @@ func (cc *ClientConn) resume() {
 // Once the connection has ended, or failed (see ReadMessage), it returns
 // the *CloseError saying how; after Close, or while a closing handshake is
 // under way, ErrClosed.
-func (cc *ClientConn) WriteMessage(ctx context.Context, op wsproto.Opcode, data []byte) error {
-	var mode WriteMode
-	switch op {
-	case wsproto.OpText:
-		mode = WriteText
-	case wsproto.OpBinary:
-		mode = WriteBinary
-	default:
-		return fmt.Errorf("lws: WriteMessage takes OpText or OpBinary, not %v", op)
+func (cc *ClientConn) WriteMessage(ctx context.Context, mode WriteMode, data []byte) error {
+	if mode != WriteText && mode != WriteBinary {
+		return fmt.Errorf("lws: WriteMessage takes WriteText or WriteBinary, not mode %d", mode)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -546,7 +539,7 @@ func (cc *ClientConn) pumpWrites(c *Conn) {
 // closed first), else the *CloseError saying how the connection ended:
 // EndedAbnormally when no answer came, FailedLocally when it failed. Later
 // calls return the same at once.
-func (cc *ClientConn) Close(code wsproto.CloseCode, reason string) error {
+func (cc *ClientConn) Close(code CloseCode, reason string) error {
 	cc.closeOnce.Do(func() {
 		cc.localClosed.Store(true)
 		cc.mu.Lock()
@@ -570,7 +563,7 @@ func (cc *ClientConn) Close(code wsproto.CloseCode, reason string) error {
 // closeOnLoop is Close on the loop: the close frame (or the failure that
 // waited for the reader), then reading into the discard of a closing
 // connection until the server's close frame arrives.
-func (cc *ClientConn) closeOnLoop(code wsproto.CloseCode, reason string) {
+func (cc *ClientConn) closeOnLoop(code CloseCode, reason string) {
 	c := cc.conn
 	cc.mu.Lock()
 	f := cc.failure
