@@ -55,5 +55,7 @@
 //     unless [ClientInfo.TLSConfig] says otherwise. Handshakes never stall
 //     the loop (package tlsconn explains how).
 //   - Logging: the libwebsockets log mask in package logging, with
-//     emitters for stderr, syslog and log/slog.
+//     emitters for stderr, syslog and log/slog. The library is quiet by
+//     default: only errors and warnings, on stderr; logging.SetLogLevel
+//     asks for more, or sends the lines to log/slog.
 package lws
