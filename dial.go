@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,16 @@ type DialOptions struct {
 	Compression *Compression
 	// TLSConfig configures TLS for wss:// URLs (see ClientInfo.TLSConfig).
 	TLSConfig *tls.Config
+	// NetDialContext, when not nil, opens the TCP connection in place of
+	// the loop's own connect: it is called on Dial's goroutine with Dial's
+	// ctx (bounded by DefaultConnectTimeout), network "tcp" and the
+	// server's (or the proxy's) "host:port", and may return any
+	// net.Conn: one with a socket of its own (*net.TCPConn,
+	// *net.UnixConn) is taken over by the loop; any other is bridged by
+	// two goroutines, as Service.Upgrade bridges TLS. Return the plain
+	// connection: TLS for a wss:// URL, and a proxy's CONNECT, run over
+	// it. RemoteAddr and LocalAddr are then the net.Conn's.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Service runs the connection. It must be running (Service.Run) and
 	// stay so while the connection is used. nil means a service shared by
 	// all such Dials, run on a goroutine of its own while any of its
@@ -147,6 +158,9 @@ type ClientConn struct {
 	conn        *Conn
 	release     func()
 	subprotocol string
+	response    *http.Response
+	remote      net.Addr
+	local       net.Addr
 
 	established chan struct{} // closed by OnEstablished
 	done        chan struct{} // closed when the connection has ended
@@ -161,12 +175,15 @@ type ClientConn struct {
 	failure  *CloseError   // the connection failed after the messages in inbox (mu)
 	failed   bool          // the reader reached the failure: the close frame is posted (mu)
 
+	pingSeq atomic.Uint64 // the last PING's number (dial_ping.go)
+
 	closeOnce   sync.Once
 	closeErr    error       // Close's result
 	localClosed atomic.Bool // Close was called: input is discarded
 
 	// loop only
 	writes []*writeReq // waiting for the socket to drain
+	pings  []pingWait  // PINGs sent and not answered, in the order sent (dial_ping.go)
 	ended  bool
 }
 
@@ -182,6 +199,7 @@ type writeReq struct {
 	mode  WriteMode
 	state atomic.Uint32
 	res   chan error
+	pong  chan struct{} // a PING's: closed when the answer came (dial_ping.go)
 }
 
 // Dial opens a WebSocket connection to url ("ws://host[:port]/path") and
@@ -189,6 +207,9 @@ type writeReq struct {
 // connect and the handshake: when it ends first, the attempt is abandoned,
 // everything it held is released and ctx's error returned. Handshake
 // failures are *HandshakeError.
+//
+// The connection runs on a service loop like a server connection: it
+// costs no goroutine of its own while no method waits.
 func Dial(ctx context.Context, url string, opts *DialOptions) (*ClientConn, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -220,7 +241,11 @@ func Dial(ctx context.Context, url string, opts *DialOptions) (*ClientConn, erro
 		release()
 		return nil, err
 	}
-	c, err := svc.Connect(info)
+	var prepare func(*clientState) error
+	if opts.NetDialContext != nil {
+		prepare = func(cs *clientState) error { return netDial(ctx, opts.NetDialContext, cs) }
+	}
+	c, err := svc.connect(info, prepare)
 	if err != nil {
 		release()
 		return nil, err
@@ -263,8 +288,11 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 		Compression:    comp,
 		OnEstablished: func(c *Conn) {
 			cc.subprotocol = c.Subprotocol()
+			cc.response = c.cl.response
+			cc.remote, cc.local = c.clientAddrs()
 			close(cc.established)
 		},
+		OnPong: func(c *Conn, payload []byte) { cc.pong(payload) },
 		OnReceive: func(c *Conn, data []byte) {
 			mode := WriteText
 			if c.IsBinary() {
@@ -341,6 +369,21 @@ func (cc *ClientConn) end(err error) {
 
 // Subprotocol is the subprotocol the server selected ("" for none).
 func (cc *ClientConn) Subprotocol() string { return cc.subprotocol }
+
+// Response is the server's handshake response: its status (101), protocol
+// version and header fields (Set-Cookie ones included: see
+// http.Response.Cookies). It has no body (http.NoBody) and no Request.
+// The caller must not modify it.
+func (cc *ClientConn) Response() *http.Response { return cc.response }
+
+// RemoteAddr is the address the connection goes to: the server's, or the
+// proxy's when it is tunnelled through one, or what the
+// DialOptions.NetDialContext connection reports.
+func (cc *ClientConn) RemoteAddr() net.Addr { return cc.remote }
+
+// LocalAddr is the connection's local address (nil if it could not be
+// read from the socket).
+func (cc *ClientConn) LocalAddr() net.Addr { return cc.local }
 
 // ReadMessage waits for the next whole message and returns its type
 // (WriteText or WriteBinary, the modes it would be sent with) and payload,
@@ -444,12 +487,17 @@ func (cc *ClientConn) resume() {
 // under way, ErrClosed.
 func (cc *ClientConn) WriteMessage(ctx context.Context, mode WriteMode, data []byte) error {
 	if mode != WriteText && mode != WriteBinary {
-		return fmt.Errorf("lws: WriteMessage takes WriteText or WriteBinary, not mode %d", mode)
+		return fmt.Errorf("lws: WriteMessage takes WriteText or WriteBinary, not %v", mode)
 	}
+	return cc.write(ctx, &writeReq{data: data, mode: mode})
+}
+
+// write is WriteMessage for any frame w holds.
+func (cc *ClientConn) write(ctx context.Context, w *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &writeReq{data: data, mode: mode, res: make(chan error, 1)}
+	w.res = make(chan error, 1)
 	if err := cc.conn.Post(func() { cc.queueWrite(w) }); err != nil {
 		return cc.closedErr()
 	}
@@ -519,7 +567,11 @@ func (cc *ClientConn) pumpWrites(c *Conn) {
 		}
 		cc.writes = cc.writes[1:]
 		if w.state.CompareAndSwap(0, 1) {
-			w.res <- c.Write(w.data, w.mode)
+			err := c.Write(w.data, w.mode)
+			if err == nil && w.pong != nil {
+				cc.sentPing(w)
+			}
+			w.res <- err
 		}
 	}
 	if len(cc.writes) == 0 {
