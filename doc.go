@@ -37,6 +37,7 @@
 //   - A client: [Dial] for ordinary blocking Go code (whole messages,
 //     [context.Context]), or [Service.Connect] for a client connection with
 //     callbacks on the loop (lws_client_connect_via_info).
+//   - JSON messages: package wsjson, in both roles.
 //   - Plain HTTP and files on the same port: [Config.HTTP] and
 //     [Config.DocumentRoot] (LWS_CALLBACK_HTTP on protocol 0).
 //   - An existing net/http program: [Service.Handler] or [Service.Upgrade]
