@@ -105,16 +105,40 @@ type ClientInfo struct {
 
 // HandshakeError is a server's handshake response that RFC 6455 section
 // 4.1 tells the client to refuse: a status other than 101, missing or
-// wrong Upgrade, Connection or Sec-WebSocket-Accept fields, or a
-// subprotocol or extension the client did not offer.
+// wrong Upgrade, Connection or Sec-WebSocket-Accept fields, a subprotocol
+// or extension the client did not offer, or a response that is not HTTP.
+// Dial returns it as is, so errors.As finds it, and errors.Is/As see
+// through it to Err.
 type HandshakeError struct {
 	// Status is the response's status code (0 when no response was read).
 	Status int
+	// Header holds the response's header fields, cookies included (nil
+	// when no response head was read).
+	Header http.Header
+	// Body is the start of the response body of a refusal (a status
+	// other than 101): up to MaxHandshakeErrorBody bytes, as much as came
+	// before the server ended the body, closed the connection or
+	// HandshakeErrorBodyWait passed. nil when there was none.
+	Body []byte
 	// Msg says what was wrong, quoting the server.
 	Msg string
+	// Err is the underlying error, when there is one (a malformed
+	// response, a refused extension negotiation), else nil.
+	Err error
 }
 
+// MaxHandshakeErrorBody is the most bytes of a refusal's body that
+// HandshakeError.Body keeps.
+const MaxHandshakeErrorBody = 1024
+
+// HandshakeErrorBodyWait bounds the wait for a refusal's body once its
+// head has arrived (within ClientInfo.HandshakeTimeout).
+const HandshakeErrorBodyWait = time.Second
+
 func (e *HandshakeError) Error() string { return "lws: WebSocket handshake failed: " + e.Msg }
+
+// Unwrap returns Err.
+func (e *HandshakeError) Unwrap() error { return e.Err }
 
 // ErrConnectionLimit is the error of a client connection refused because
 // the service already has Service.MaxConns connections.
@@ -129,6 +153,7 @@ const (
 	phaseConnect                      // connect(2) in progress
 	phaseProxy                        // CONNECT sent, reading the proxy's answer
 	phaseHandshake                    // request sent, reading the response head
+	phaseRefusal                      // refused: reading the start of the response body
 )
 
 func (p clientPhase) String() string {
@@ -139,6 +164,8 @@ func (p clientPhase) String() string {
 		return "connecting"
 	case phaseProxy:
 		return "proxy CONNECT"
+	case phaseRefusal:
+		return "handshake refusal"
 	}
 	return "handshake"
 }
@@ -169,6 +196,10 @@ type clientState struct {
 	err      error // why the connection failed
 
 	subprotocol string
+	response    *http.Response // the 101 response, from establishClient on
+
+	refusal *handshakeRefusal // phaseRefusal (client_refusal.go)
+	dialed  *dialedConn       // a connection from DialOptions.NetDialContext (dial_netdial.go)
 
 	extOffer  string      // Sec-WebSocket-Extensions offered, "" for none (compress.go)
 	tlsConfig *tls.Config // for a secure connection (tls.go)
@@ -182,6 +213,12 @@ type clientState struct {
 // be used only on its loop. Safe from any goroutine, the service's
 // callbacks included.
 func (s *Service) Connect(info ClientInfo) (*Conn, error) {
+	return s.connect(info, nil)
+}
+
+// connect is Connect; prepare, when not nil, runs once info has been
+// checked, before the connection starts (Dial's NetDialContext).
+func (s *Service) connect(info ClientInfo, prepare func(*clientState) error) (*Conn, error) {
 	cs, err := newClientState(&info)
 	if err != nil {
 		return nil, err
@@ -203,6 +240,11 @@ func (s *Service) Connect(info ClientInfo) (*Conn, error) {
 	if s.closing.Load() {
 		return nil, ErrServiceClosed
 	}
+	if prepare != nil {
+		if err := prepare(cs); err != nil {
+			return nil, err
+		}
+	}
 	if cs.handshakeTimeout <= 0 {
 		cs.handshakeTimeout = s.limits.HandshakeTimeout
 	}
@@ -211,6 +253,9 @@ func (s *Service) Connect(info ClientInfo) (*Conn, error) {
 	path, query, _ := strings.Cut(cs.target, "?")
 	c.setTarget(path, query)
 	if err := l.ev.Post(c.startClient); err != nil {
+		if cs.dialed != nil {
+			sockio.Close(cs.dialed.fd)
+		}
 		return nil, ErrServiceClosed
 	}
 	return c, nil
@@ -390,6 +435,9 @@ func (c *Conn) startClient() {
 	s := l.svc
 	l.conns.add(c)
 	s.live.Add(1)
+	if c.cl.dialed != nil && !c.adoptDialed() {
+		return
+	}
 	switch {
 	case s.closing.Load():
 		c.failClient(ErrServiceClosed)
@@ -400,6 +448,9 @@ func (c *Conn) startClient() {
 	}
 	cs := c.cl
 	c.setDeadline(cs.connectTimeout)
+	if cs.dialed != nil {
+		return // connected: connectEvent goes on when the socket is writeable
+	}
 	if ip, err := netip.ParseAddr(cs.dialHost); err == nil {
 		cs.addrs = []netip.Addr{ip}
 		c.connectNext()

@@ -9,6 +9,8 @@ package lws
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,9 +78,13 @@ func (cs *clientState) appendRequest(b []byte) []byte {
 // server's first frames and are left to the caller's loop.
 func (c *Conn) consumeClientHandshake(b []byte) int {
 	cs := c.cl
+	if cs.phase == phaseRefusal {
+		c.consumeRefusalBody(b)
+		return len(b)
+	}
 	n, done, err := cs.resp.Feed(b)
 	if err != nil {
-		c.failClient(&HandshakeError{Msg: fmt.Sprintf("bad response from the %s: %v", cs.peerName(), err)})
+		c.failClient(&HandshakeError{Msg: fmt.Sprintf("bad response from the %s: %v", cs.peerName(), err), Err: err})
 		return len(b)
 	}
 	if !done {
@@ -103,15 +109,40 @@ func (c *Conn) consumeClientHandshake(b []byte) int {
 	sub, herr := cs.checkResponse(resp)
 	if herr == nil && cs.extOffer != "" {
 		if err := c.acceptDeflate(resp.Header.Values("sec-websocket-extensions")); err != nil {
-			herr = &HandshakeError{Status: resp.Status, Msg: err.Error()}
+			herr = &HandshakeError{Status: resp.Status, Msg: err.Error(), Err: err}
 		}
 	}
 	if herr != nil {
-		c.failClient(herr)
+		herr.Header = httpHeader(resp.Header)
+		if resp.Status != 101 {
+			c.readRefusal(herr, resp, b[n:])
+		} else {
+			c.failClient(herr)
+		}
 		return len(b)
+	}
+	cs.response = &http.Response{
+		Status:     "101 " + resp.Reason,
+		StatusCode: resp.Status,
+		Proto:      "HTTP/1." + strconv.Itoa(resp.Minor),
+		ProtoMajor: 1,
+		ProtoMinor: resp.Minor,
+		Header:     httpHeader(resp.Header),
+		Body:       http.NoBody,
 	}
 	c.establishClient(sub)
 	return n
+}
+
+// httpHeader converts a parsed head's fields to an http.Header with
+// canonical names.
+func httpHeader(fields httpd.Header) http.Header {
+	h := make(http.Header, len(fields))
+	for _, f := range fields {
+		name := textproto.CanonicalMIMEHeaderKey(f.Name)
+		h[name] = append(h[name], f.Value)
+	}
+	return h
 }
 
 func (cs *clientState) peerName() string {

@@ -413,7 +413,7 @@ func TestDeflateDialBothRoles(t *testing.T) {
 			t.Errorf("server agreed %q, want %q", got, want)
 		}
 		for _, msg := range [][]byte{{}, textPayload(100), randomPayload(200000, 3), textPayload(300000)} {
-			op := wsproto.OpBinary
+			op := lws.WriteBinary
 			if err := cc.WriteMessage(ctx, op, msg); err != nil {
 				t.Fatal(err)
 			}
@@ -561,7 +561,7 @@ func clientDeflateAnswer(t *testing.T, answer string, msgs [][]byte) {
 	defer cc.Close(wsproto.CloseNormal, "")
 	for i, m := range msgs {
 		op, got, err := cc.ReadMessage(ctx)
-		if err != nil || op != wsproto.OpBinary || !bytes.Equal(got, m) {
+		if err != nil || op != lws.WriteBinary || !bytes.Equal(got, m) {
 			t.Fatalf("message %d: %v, %d bytes of %d, %v", i, op, len(got), len(m), err)
 		}
 		if err := cc.WriteMessage(ctx, op, got); err != nil {

@@ -6,7 +6,9 @@ import (
 )
 
 // WriteMode says what kind of frame Conn.Write sends (libwebsockets' enum
-// libwebsocket_write_protocol).
+// libwebsocket_write_protocol). WriteText and WriteBinary are also the
+// message types everywhere else, in both roles: Conn.Send,
+// Service.Broadcast, ClientConn.WriteMessage and ClientConn.ReadMessage.
 type WriteMode uint8
 
 const (
@@ -98,7 +100,11 @@ func (c *Conn) flushUnlessReading() {
 // Limits.CloseTimeout. On a plain HTTP connection it closes after what is
 // queued has been sent. A client connection not yet established is
 // abandoned: OnConnectionError reports ErrClosed.
-func (c *Conn) Close(code wsproto.CloseCode, reason string) {
+//
+// It returns ErrClosed when the connection was already closing or gone,
+// else nil; it does not wait (ClientConn.Close, which may, reports how
+// the connection ended instead).
+func (c *Conn) Close(code wsproto.CloseCode, reason string) error {
 	c.assertLoop()
 	switch c.state {
 	case stateWS:
@@ -112,7 +118,10 @@ func (c *Conn) Close(code wsproto.CloseCode, reason string) {
 		c.drain()
 	case stateConnecting, stateClientHandshake:
 		c.failClient(ErrClosed) // a client not yet established: abandon it
+	default:
+		return ErrClosed
 	}
+	return nil
 }
 
 // goAway is Shutdown's close for one connection.

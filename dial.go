@@ -11,11 +11,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
-
-	"github.com/lws-go/lws/wsproto"
 )
 
 // DialOptions are the options of Dial. The zero value (or nil) dials with
@@ -41,6 +40,16 @@ type DialOptions struct {
 	Compression *Compression
 	// TLSConfig configures TLS for wss:// URLs (see ClientInfo.TLSConfig).
 	TLSConfig *tls.Config
+	// NetDialContext, when not nil, opens the TCP connection in place of
+	// the loop's own connect: it is called on Dial's goroutine with Dial's
+	// ctx (bounded by DefaultConnectTimeout), network "tcp" and the
+	// server's (or the proxy's) "host:port", and may return any
+	// net.Conn: one with a socket of its own (*net.TCPConn,
+	// *net.UnixConn) is taken over by the loop; any other is bridged by
+	// two goroutines, as Service.Upgrade bridges TLS. Return the plain
+	// connection: TLS for a wss:// URL, and a proxy's CONNECT, run over
+	// it. RemoteAddr and LocalAddr are then the net.Conn's.
+	NetDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Service runs the connection. It must be running (Service.Run) and
 	// stay so while the connection is used. nil means a service shared by
 	// all such Dials, run on a goroutine of its own while any of its
@@ -71,7 +80,7 @@ type DialOptions struct {
 // received before the offending frame, then the *CloseError; only then
 // is our close frame sent (see ReadMessage).
 type CloseError struct {
-	Code   wsproto.CloseCode
+	Code   CloseCode
 	Reason string
 	Origin CloseOrigin
 }
@@ -120,10 +129,10 @@ func (e *CloseError) Error() string {
 
 // closeErrorOf is the CloseError of a connection that ended with code and
 // reason (OnClosed, loop only).
-func closeErrorOf(c *Conn, code wsproto.CloseCode, reason string) *CloseError {
+func closeErrorOf(c *Conn, code CloseCode, reason string) *CloseError {
 	origin := FailedLocally
 	switch {
-	case code == wsproto.CloseAbnormal:
+	case code == CloseAbnormal:
 		origin = EndedAbnormally
 	case c.peerClosed:
 		origin = ClosedByPeer
@@ -149,6 +158,9 @@ type ClientConn struct {
 	conn        *Conn
 	release     func()
 	subprotocol string
+	response    *http.Response
+	remote      net.Addr
+	local       net.Addr
 
 	established chan struct{} // closed by OnEstablished
 	done        chan struct{} // closed when the connection has ended
@@ -163,17 +175,20 @@ type ClientConn struct {
 	failure  *CloseError   // the connection failed after the messages in inbox (mu)
 	failed   bool          // the reader reached the failure: the close frame is posted (mu)
 
+	pingSeq atomic.Uint64 // the last PING's number (dial_ping.go)
+
 	closeOnce   sync.Once
 	closeErr    error       // Close's result
 	localClosed atomic.Bool // Close was called: input is discarded
 
 	// loop only
 	writes []*writeReq // waiting for the socket to drain
+	pings  []pingWait  // PINGs sent and not answered, in the order sent (dial_ping.go)
 	ended  bool
 }
 
 type inMessage struct {
-	op   wsproto.Opcode
+	mode WriteMode // WriteText or WriteBinary
 	data []byte
 }
 
@@ -184,6 +199,7 @@ type writeReq struct {
 	mode  WriteMode
 	state atomic.Uint32
 	res   chan error
+	pong  chan struct{} // a PING's: closed when the answer came (dial_ping.go)
 }
 
 // Dial opens a WebSocket connection to url ("ws://host[:port]/path") and
@@ -191,6 +207,9 @@ type writeReq struct {
 // connect and the handshake: when it ends first, the attempt is abandoned,
 // everything it held is released and ctx's error returned. Handshake
 // failures are *HandshakeError.
+//
+// The connection runs on a service loop like a server connection: it
+// costs no goroutine of its own while no method waits.
 func Dial(ctx context.Context, url string, opts *DialOptions) (*ClientConn, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -222,7 +241,11 @@ func Dial(ctx context.Context, url string, opts *DialOptions) (*ClientConn, erro
 		release()
 		return nil, err
 	}
-	c, err := svc.Connect(info)
+	var prepare func(*clientState) error
+	if opts.NetDialContext != nil {
+		prepare = func(cs *clientState) error { return netDial(ctx, opts.NetDialContext, cs) }
+	}
+	c, err := svc.connect(info, prepare)
 	if err != nil {
 		release()
 		return nil, err
@@ -265,14 +288,17 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 		Compression:    comp,
 		OnEstablished: func(c *Conn) {
 			cc.subprotocol = c.Subprotocol()
+			cc.response = c.cl.response
+			cc.remote, cc.local = c.clientAddrs()
 			close(cc.established)
 		},
+		OnPong: func(c *Conn, payload []byte) { cc.pong(payload) },
 		OnReceive: func(c *Conn, data []byte) {
-			op := wsproto.OpText
+			mode := WriteText
 			if c.IsBinary() {
-				op = wsproto.OpBinary
+				mode = WriteBinary
 			}
-			msg := inMessage{op: op, data: append([]byte(nil), data...)}
+			msg := inMessage{mode: mode, data: append([]byte(nil), data...)}
 			cc.mu.Lock()
 			if cc.localClosed.Load() { // Close discards what was not read
 				cc.mu.Unlock()
@@ -292,7 +318,7 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 		},
 		// Reading has stopped at the offending frame (failProtocol): the
 		// failure waits behind the messages received before it.
-		failInOrder: func(c *Conn, code wsproto.CloseCode, reason string) {
+		failInOrder: func(c *Conn, code CloseCode, reason string) {
 			cc.mu.Lock()
 			cc.failure = &CloseError{Code: code, Reason: reason, Origin: FailedLocally}
 			cc.paused = true // for good: resume never restarts a failed reader
@@ -300,7 +326,7 @@ func (cc *ClientConn) protocol(maxMessage int64, comp *Compression) *Protocol {
 			cc.wake()
 		},
 		OnWriteable: func(c *Conn) { cc.pumpWrites(c) },
-		OnClosed: func(c *Conn, code wsproto.CloseCode, reason string) {
+		OnClosed: func(c *Conn, code CloseCode, reason string) {
 			cc.end(closeErrorOf(c, code, reason))
 		},
 		OnConnectionError: func(c *Conn, err error) { cc.end(err) },
@@ -344,8 +370,24 @@ func (cc *ClientConn) end(err error) {
 // Subprotocol is the subprotocol the server selected ("" for none).
 func (cc *ClientConn) Subprotocol() string { return cc.subprotocol }
 
+// Response is the server's handshake response: its status (101), protocol
+// version and header fields (Set-Cookie ones included: see
+// http.Response.Cookies). It has no body (http.NoBody) and no Request.
+// The caller must not modify it.
+func (cc *ClientConn) Response() *http.Response { return cc.response }
+
+// RemoteAddr is the address the connection goes to: the server's, or the
+// proxy's when it is tunnelled through one, or what the
+// DialOptions.NetDialContext connection reports.
+func (cc *ClientConn) RemoteAddr() net.Addr { return cc.remote }
+
+// LocalAddr is the connection's local address (nil if it could not be
+// read from the socket).
+func (cc *ClientConn) LocalAddr() net.Addr { return cc.local }
+
 // ReadMessage waits for the next whole message and returns its type
-// (wsproto.OpText or wsproto.OpBinary) and payload, which the caller owns.
+// (WriteText or WriteBinary, the modes it would be sent with) and payload,
+// which the caller owns.
 //
 // Messages and the end of the connection come in stream order: once every
 // message received before the end has been read, ReadMessage returns the
@@ -361,7 +403,7 @@ func (cc *ClientConn) Subprotocol() string { return cc.subprotocol }
 // After Close it returns ErrClosed. When ctx ends first it returns ctx's
 // error and the connection stays usable. Only one goroutine may read at a
 // time.
-func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, error) {
+func (cc *ClientConn) ReadMessage(ctx context.Context) (WriteMode, []byte, error) {
 	for {
 		if cc.localClosed.Load() {
 			return 0, nil, ErrClosed
@@ -383,7 +425,7 @@ func (cc *ClientConn) ReadMessage(ctx context.Context) (wsproto.Opcode, []byte, 
 			if resume {
 				_ = cc.conn.Post(cc.resume)
 			}
-			return m.op, m.data, nil
+			return m.mode, m.data, nil
 		}
 		if f := cc.failure; f != nil {
 			first := !cc.failed
@@ -432,8 +474,8 @@ func (cc *ClientConn) resume() {
 	}
 }
 
-// WriteMessage sends data as one message of type op (wsproto.OpText or
-// wsproto.OpBinary). It returns once the message is handed to the
+// WriteMessage sends data as one message of type mode (WriteText or
+// WriteBinary). It returns once the message is handed to the
 // connection, waiting while too much is already unsent
 // (Limits.WriteBufferSize); data is not used after it returns. Safe for
 // concurrent use; concurrent messages go out whole, one after the other.
@@ -443,20 +485,19 @@ func (cc *ClientConn) resume() {
 // Once the connection has ended, or failed (see ReadMessage), it returns
 // the *CloseError saying how; after Close, or while a closing handshake is
 // under way, ErrClosed.
-func (cc *ClientConn) WriteMessage(ctx context.Context, op wsproto.Opcode, data []byte) error {
-	var mode WriteMode
-	switch op {
-	case wsproto.OpText:
-		mode = WriteText
-	case wsproto.OpBinary:
-		mode = WriteBinary
-	default:
-		return fmt.Errorf("lws: WriteMessage takes OpText or OpBinary, not %v", op)
+func (cc *ClientConn) WriteMessage(ctx context.Context, mode WriteMode, data []byte) error {
+	if mode != WriteText && mode != WriteBinary {
+		return fmt.Errorf("lws: WriteMessage takes WriteText or WriteBinary, not %v", mode)
 	}
+	return cc.write(ctx, &writeReq{data: data, mode: mode})
+}
+
+// write is WriteMessage for any frame w holds.
+func (cc *ClientConn) write(ctx context.Context, w *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	w := &writeReq{data: data, mode: mode, res: make(chan error, 1)}
+	w.res = make(chan error, 1)
 	if err := cc.conn.Post(func() { cc.queueWrite(w) }); err != nil {
 		return cc.closedErr()
 	}
@@ -526,7 +567,11 @@ func (cc *ClientConn) pumpWrites(c *Conn) {
 		}
 		cc.writes = cc.writes[1:]
 		if w.state.CompareAndSwap(0, 1) {
-			w.res <- c.Write(w.data, w.mode)
+			err := c.Write(w.data, w.mode)
+			if err == nil && w.pong != nil {
+				cc.sentPing(w)
+			}
+			w.res <- err
 		}
 	}
 	if len(cc.writes) == 0 {
@@ -546,7 +591,7 @@ func (cc *ClientConn) pumpWrites(c *Conn) {
 // closed first), else the *CloseError saying how the connection ended:
 // EndedAbnormally when no answer came, FailedLocally when it failed. Later
 // calls return the same at once.
-func (cc *ClientConn) Close(code wsproto.CloseCode, reason string) error {
+func (cc *ClientConn) Close(code CloseCode, reason string) error {
 	cc.closeOnce.Do(func() {
 		cc.localClosed.Store(true)
 		cc.mu.Lock()
@@ -570,7 +615,7 @@ func (cc *ClientConn) Close(code wsproto.CloseCode, reason string) error {
 // closeOnLoop is Close on the loop: the close frame (or the failure that
 // waited for the reader), then reading into the discard of a closing
 // connection until the server's close frame arrives.
-func (cc *ClientConn) closeOnLoop(code wsproto.CloseCode, reason string) {
+func (cc *ClientConn) closeOnLoop(code CloseCode, reason string) {
 	c := cc.conn
 	cc.mu.Lock()
 	f := cc.failure

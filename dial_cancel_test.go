@@ -15,7 +15,6 @@ import (
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/internal/sockio"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // blackhole returns the address of a listening socket whose accept queue
@@ -140,7 +139,7 @@ func TestDialContextOnReadAndWrite(t *testing.T) {
 	for {
 		binary.BigEndian.PutUint64(msg, sent)
 		wctx, wcancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		err := cc.WriteMessage(wctx, wsproto.OpBinary, msg)
+		err := cc.WriteMessage(wctx, lws.WriteBinary, msg)
 		wcancel()
 		if errors.Is(err, context.DeadlineExceeded) {
 			break
@@ -159,7 +158,7 @@ func TestDialContextOnReadAndWrite(t *testing.T) {
 	}
 	svcPost(t, svc, func() { log.conn.ResumeRx() })
 	last := binary.BigEndian.AppendUint64(nil, sent)
-	if err := cc.WriteMessage(testCtx(t), wsproto.OpBinary, last); err != nil {
+	if err := cc.WriteMessage(testCtx(t), lws.WriteBinary, last); err != nil {
 		t.Fatal(err)
 	}
 	if _, got, err := cc.ReadMessage(testCtx(t)); err != nil || string(got) != string(last) {

@@ -240,7 +240,7 @@ func TestDialOversizedFrameReportedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if op, msg, err := cc.ReadMessage(ctx); err != nil || op != wsproto.OpText || string(msg) != "before" {
+	if op, msg, err := cc.ReadMessage(ctx); err != nil || op != lws.WriteText || string(msg) != "before" {
 		t.Fatalf("first read: %v %q %v, want the text before the oversized frame", op, msg, err)
 	}
 	_, _, err = cc.ReadMessage(ctx)
@@ -251,7 +251,7 @@ func TestDialOversizedFrameReportedAtOnce(t *testing.T) {
 	if _, _, again := cc.ReadMessage(ctx); again != err {
 		t.Errorf("third read: %v, want the same error", again)
 	}
-	if werr := cc.WriteMessage(ctx, wsproto.OpText, []byte("late")); werr != err {
+	if werr := cc.WriteMessage(ctx, lws.WriteText, []byte("late")); werr != err {
 		t.Errorf("write after the failure: %v, want the same error", werr)
 	}
 	if err := <-gotClose; err != nil {

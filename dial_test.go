@@ -64,9 +64,9 @@ func TestDialEcho(t *testing.T) {
 	}
 	ctx := testCtx(t)
 	for _, size := range []int{0, 1, 125, 126, 127, 65535, 65536, 4 << 20} {
-		for _, op := range []wsproto.Opcode{wsproto.OpText, wsproto.OpBinary} {
+		for _, op := range []lws.WriteMode{lws.WriteText, lws.WriteBinary} {
 			msg := bytes.Repeat([]byte{'a' + byte(size%26)}, size)
-			if op == wsproto.OpBinary {
+			if op == lws.WriteBinary {
 				for i := range msg {
 					msg[i] = byte(i * 7)
 				}
@@ -89,7 +89,7 @@ func TestDialEcho(t *testing.T) {
 	if _, _, err := cc.ReadMessage(ctx); !errors.Is(err, lws.ErrClosed) {
 		t.Fatalf("ReadMessage after Close: %v, want ErrClosed", err)
 	}
-	if err := cc.WriteMessage(ctx, wsproto.OpText, []byte("x")); !errors.Is(err, lws.ErrClosed) {
+	if err := cc.WriteMessage(ctx, lws.WriteText, []byte("x")); !errors.Is(err, lws.ErrClosed) {
 		t.Fatalf("WriteMessage after Close: %v, want ErrClosed", err)
 	}
 }
@@ -110,7 +110,7 @@ func TestDialConcurrentWriters(t *testing.T) {
 			for i := 0; i < each; i++ {
 				// sizes vary so that frames of different lengths interleave
 				msg := fmt.Sprintf("%d %d %s", w, i, strings.Repeat("x", (i*37)%3000))
-				if err := cc.WriteMessage(ctx, wsproto.OpText, []byte(msg)); err != nil {
+				if err := cc.WriteMessage(ctx, lws.WriteText, []byte(msg)); err != nil {
 					t.Errorf("writer %d: %v", w, err)
 					return
 				}
@@ -156,12 +156,12 @@ func TestDialFromManyGoroutines(t *testing.T) {
 			defer cc.Close(wsproto.CloseNormal, "")
 			for i := 0; i < 20; i++ {
 				msg := []byte(fmt.Sprintf("g%d m%d", g, i))
-				if err := cc.WriteMessage(ctx, wsproto.OpBinary, msg); err != nil {
+				if err := cc.WriteMessage(ctx, lws.WriteBinary, msg); err != nil {
 					t.Errorf("goroutine %d: write: %v", g, err)
 					return
 				}
 				op, got, err := cc.ReadMessage(ctx)
-				if err != nil || op != wsproto.OpBinary || !bytes.Equal(got, msg) {
+				if err != nil || op != lws.WriteBinary || !bytes.Equal(got, msg) {
 					t.Errorf("goroutine %d: read %v %q %v", g, op, got, err)
 					return
 				}

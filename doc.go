@@ -53,6 +53,7 @@
 //   - A client: [Dial] for ordinary blocking Go code (whole messages,
 //     [context.Context]), or [Service.Connect] for a client connection with
 //     callbacks on the loop (lws_client_connect_via_info).
+//   - JSON messages: package wsjson, in both roles.
 //   - Plain HTTP and files on the same port: [Config.HTTP] and
 //     [Config.DocumentRoot] (LWS_CALLBACK_HTTP on protocol 0).
 //   - An existing net/http program: [Service.Handler] or [Service.Upgrade]
@@ -71,5 +72,7 @@
 //     unless [ClientInfo.TLSConfig] says otherwise. Handshakes never stall
 //     the loop (package tlsconn explains how).
 //   - Logging: the libwebsockets log mask in package logging, with
-//     emitters for stderr, syslog and log/slog.
+//     emitters for stderr, syslog and log/slog. The library is quiet by
+//     default: only errors and warnings, on stderr; logging.SetLogLevel
+//     asks for more, or sends the lines to log/slog.
 package lws

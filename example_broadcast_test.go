@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // A broadcast (chat) server: every message a client sends goes to every
@@ -37,7 +36,7 @@ func ExampleService_Broadcast() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		defer c.Close(wsproto.CloseNormal, "")
+		defer c.Close(lws.CloseNormal, "")
 		clients = append(clients, c)
 	}
 	readAll := func() {
@@ -50,7 +49,7 @@ func ExampleService_Broadcast() {
 		}
 	}
 
-	clients[0].WriteMessage(ctx, wsproto.OpText, []byte("hi from client 0"))
+	clients[0].WriteMessage(ctx, lws.WriteText, []byte("hi from client 0"))
 	readAll()
 	// From the program's own goroutine, not a callback:
 	svc.Broadcast(chat, []byte("server: closing soon"), lws.WriteText)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/evloop"
-	"github.com/lws-go/lws/wsproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,13 +78,13 @@ func Example_externalPoll() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	conn.WriteMessage(ctx, wsproto.OpText, []byte("served from my own poll loop"))
+	conn.WriteMessage(ctx, lws.WriteText, []byte("served from my own poll loop"))
 	_, msg, err := conn.ReadMessage(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(string(msg))
-	conn.Close(wsproto.CloseNormal, "")
+	conn.Close(lws.CloseNormal, "")
 
 	close(stop)
 	svc.Post(func() {}) // wakes the poll loop: the service's wake-up fd is watched too

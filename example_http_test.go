@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // Serving files and answering plain HTTP on the WebSocket port
@@ -103,8 +102,8 @@ func ExampleService_Handler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer conn.Close(wsproto.CloseNormal, "")
-	conn.WriteMessage(ctx, wsproto.OpText, []byte("served by the loop"))
+	defer conn.Close(lws.CloseNormal, "")
+	conn.WriteMessage(ctx, lws.WriteText, []byte("served by the loop"))
 	_, msg, err := conn.ReadMessage(ctx)
 	if err != nil {
 		log.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // Sending from another goroutine (libwebsockets' broadcast_foreign, without
@@ -34,7 +33,7 @@ func ExampleConn_Send() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer client.Close(wsproto.CloseNormal, "")
+	defer client.Close(lws.CloseNormal, "")
 
 	// A producer goroutine of the program: it holds the Conn, not the loop.
 	c := <-established
@@ -55,7 +54,7 @@ func ExampleConn_Send() {
 	}
 
 	// Anything else from outside the loop goes through Post.
-	c.Post(func() { c.Close(wsproto.CloseNormal, "market closed") })
+	c.Post(func() { c.Close(lws.CloseNormal, "market closed") })
 	_, _, err = client.ReadMessage(ctx)
 	fmt.Println("end:", err)
 	// Output:

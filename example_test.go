@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // An echo server: every message comes back whole, with its type. The
@@ -39,8 +38,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer conn.Close(wsproto.CloseNormal, "")
-	conn.WriteMessage(ctx, wsproto.OpText, []byte("hello"))
+	defer conn.Close(lws.CloseNormal, "")
+	conn.WriteMessage(ctx, lws.WriteText, []byte("hello"))
 	_, reply, err := conn.ReadMessage(ctx)
 	if err != nil {
 		log.Fatal(err)
@@ -73,7 +72,7 @@ func ExampleDial() {
 		}
 		fmt.Println(op, string(msg))
 	}
-	if err := conn.Close(wsproto.CloseNormal, "done"); err != nil {
+	if err := conn.Close(lws.CloseNormal, "done"); err != nil {
 		log.Fatal(err)
 	}
 	// Output:

@@ -73,6 +73,12 @@ func (s *Service) Handler() http.Handler {
 // the client sent after its handshake and net/http already read are
 // delivered first.
 //
+// An upgraded connection belongs to the service, not to the http.Server:
+// http.Server.Shutdown and Close do not see hijacked connections, so they
+// neither wait for nor close it. Shut the service down as well
+// (Service.Shutdown, after the http.Server's, sends 1001 "going away" to
+// every upgraded connection and waits for them).
+//
 // When the request is refused, Upgrade writes the error response and
 // returns an *UpgradeError. Other errors (the ResponseWriter cannot be
 // hijacked, the service is closed) also answer with 500 or 503 when

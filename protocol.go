@@ -57,14 +57,19 @@ type Protocol struct {
 	OnPong func(c *Conn, payload []byte)
 
 	// OnClosed runs once when an established connection is gone
-	// (LWS_CALLBACK_CLOSED). code and reason are those of the peer's close
-	// frame; or those this side failed the connection with: 1002, 1007 or
-	// 1009 for what the peer sent, 1011 after a callback panicked, 1008 or
-	// 1011 "send queue full" (Limits.SendQueueOverflow), 1008 "write
-	// stalled" when the peer took none of our output for
-	// Limits.WriteStallTimeout (no close frame can be sent then); or
-	// CloseAbnormal when no close frame came (the peer vanished, "keepalive
-	// timeout", no answer to our close frame within Limits.CloseTimeout).
+	// (LWS_CALLBACK_CLOSED). code and reason say how it ended, which is
+	// not always what the peer sent. They are those of the peer's close
+	// frame when one came (also when it answered our Conn.Close, so a
+	// peer that echoes gives back our code). Or they are those this side
+	// failed the connection with, whether a close frame could be sent or
+	// not: 1002, 1007 or 1009 for what the peer sent, 1011 after a
+	// callback panicked, 1008 or 1011 "send queue full"
+	// (Limits.SendQueueOverflow), 1008 "write stalled" when the peer took
+	// none of our output for Limits.WriteStallTimeout (no close frame
+	// can be sent then). Or CloseAbnormal when no close frame came (the
+	// peer vanished, "keepalive timeout", no answer to our close frame
+	// within Limits.CloseTimeout). ClientConn's CloseError.Origin tells
+	// these apart for Dial's connections.
 	OnClosed func(c *Conn, code wsproto.CloseCode, reason string)
 
 	// OnConnectionError runs once when a client connection (Service.Connect)

@@ -133,7 +133,7 @@ func echoThrough(t *testing.T, url string, opts *lws.DialOptions) error {
 		return err
 	}
 	defer cc.Close(wsproto.CloseNormal, "")
-	if err := cc.WriteMessage(ctx, wsproto.OpText, []byte("through the tunnel")); err != nil {
+	if err := cc.WriteMessage(ctx, lws.WriteText, []byte("through the tunnel")); err != nil {
 		return err
 	}
 	_, got, err := cc.ReadMessage(ctx)

@@ -57,7 +57,7 @@ func slowRead(ctx context.Context, cc *lws.ClientConn, count, n int) error {
 		if err != nil {
 			return fmt.Errorf("read %d: %w", i, err)
 		}
-		if op != wsproto.OpBinary {
+		if op != lws.WriteBinary {
 			return fmt.Errorf("message %d: opcode %v", i, op)
 		}
 		if err := checkSeqMessage(msg, i, n); err != nil {
@@ -87,7 +87,7 @@ func TestSlowEchoClientKeepsOrder(t *testing.T) {
 			werr := make(chan error, 1)
 			go func() {
 				for i := 0; i < count; i++ {
-					if err := cc.WriteMessage(ctx, wsproto.OpBinary, seqMessage(i, size)); err != nil {
+					if err := cc.WriteMessage(ctx, lws.WriteBinary, seqMessage(i, size)); err != nil {
 						werr <- fmt.Errorf("write %d: %w", i, err)
 						return
 					}
@@ -200,7 +200,7 @@ func TestPauseRxInReceiveKeepsOrder(t *testing.T) {
 			defer cc.Close(wsproto.CloseNormal, "")
 			go func() {
 				for i := 0; i < count; i++ {
-					if err := cc.WriteMessage(ctx, wsproto.OpBinary, seqMessage(i, size)); err != nil {
+					if err := cc.WriteMessage(ctx, lws.WriteBinary, seqMessage(i, size)); err != nil {
 						fail(fmt.Errorf("write %d: %w", i, err))
 						return
 					}

@@ -306,6 +306,11 @@ func (s *Service) onLoop() bool {
 // where it could not wait for the loop it runs on, it starts the shutdown,
 // returns nil at once and completes on a goroutine of its own (a build
 // with the lwsdebug tag logs an error).
+//
+// Connections upgraded from net/http (Service.Upgrade, Service.Handler)
+// are the service's: http.Server.Shutdown leaves them alone, and this
+// Shutdown is what closes them. A program that has both shuts down the
+// http.Server first (no new upgrades), then the service.
 func (s *Service) Shutdown(ctx context.Context) error {
 	if s.onLoop() {
 		reportOnLoop("Shutdown")

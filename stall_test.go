@@ -164,7 +164,7 @@ func TestWriteStallDialServerStopsReading(t *testing.T) {
 	msg := make([]byte, 64<<10)
 	writes := 0
 	for ; ; writes++ {
-		if err = cc.WriteMessage(ctx, wsproto.OpBinary, msg); err != nil {
+		if err = cc.WriteMessage(ctx, lws.WriteBinary, msg); err != nil {
 			break
 		}
 	}

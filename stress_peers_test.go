@@ -77,7 +77,7 @@ func (sc *scenario) dialReader(e *end, cc *lws.ClientConn, seed uint64) {
 			}
 			return
 		}
-		if _, err := e.rx.receive(op == wsproto.OpBinary, msg); err != nil {
+		if _, err := e.rx.receive(op == lws.WriteBinary, msg); err != nil {
 			sc.fail(fmt.Errorf("%v: %w", e, err))
 			return
 		}
@@ -107,9 +107,9 @@ func (sc *scenario) startDial(e *end) {
 			r := rand.New(rand.NewPCG(seed, 19))
 			for seq := uint32(0); int(seq) < s.total; seq++ {
 				p := s.plan(sc, seq)
-				op := wsproto.OpText
+				op := lws.WriteText
 				if p.binary {
-					op = wsproto.OpBinary
+					op = lws.WriteBinary
 				}
 				if err := cc.WriteMessage(sc.ctx, op, makeMessage(p, s.id, seq)); err != nil {
 					sc.endedEarly(e, "WriteMessage", err)

@@ -83,7 +83,7 @@ func TestTLSDialEcho(t *testing.T) {
 		t.Errorf("server saw SNI %q, ALPN %q, %s", st.ServerName, st.NegotiatedProtocol, tls.VersionName(st.Version))
 	}
 	for _, msg := range [][]byte{{}, []byte("hello"), textPayload(100000), randomPayload(1<<20, 5)} {
-		if err := cc.WriteMessage(ctx, wsproto.OpBinary, msg); err != nil {
+		if err := cc.WriteMessage(ctx, lws.WriteBinary, msg); err != nil {
 			t.Fatal(err)
 		}
 		_, got, err := cc.ReadMessage(ctx)
@@ -182,7 +182,7 @@ func TestTLSSlowHandshakeDoesNotStallLoop(t *testing.T) {
 			t.Fatalf("Dial %d: %v", i, err)
 		}
 		msg := []byte(fmt.Sprintf("message %d", i))
-		if err := cc.WriteMessage(ctx, wsproto.OpText, msg); err != nil {
+		if err := cc.WriteMessage(ctx, lws.WriteText, msg); err != nil {
 			t.Fatal(err)
 		}
 		if _, got, err := cc.ReadMessage(ctx); err != nil || !bytes.Equal(got, msg) {

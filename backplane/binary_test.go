@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/backplane"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // syncBuf is a process's output, written by exec and read by the test.
@@ -84,7 +84,7 @@ func TestServerBinaryMirrorSpans(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	// b is a member of "bin" on its server once its own message comes back.
-	if err := b.WriteMessage(ctx, wsproto.OpText, []byte("b here")); err != nil {
+	if err := b.WriteMessage(ctx, lws.WriteText, []byte("b here")); err != nil {
 		t.Fatal(err)
 	}
 	if _, msg, err := b.ReadMessage(ctx); err != nil || string(msg) != "b here" {
@@ -95,7 +95,7 @@ func TestServerBinaryMirrorSpans(t *testing.T) {
 		t.Fatalf("client of server 1 read %q, %v; want %q", msg, err, "b here")
 	}
 	for _, m := range []string{"one", "two", "three"} {
-		if err := a.WriteMessage(ctx, wsproto.OpText, []byte(m)); err != nil {
+		if err := a.WriteMessage(ctx, lws.WriteText, []byte(m)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -128,7 +128,7 @@ func (c *Client) Read(ctx context.Context) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	ev, err := ParseEvent(data, op == wsproto.OpBinary)
+	ev, err := ParseEvent(data, op == lws.WriteBinary)
 	if err != nil {
 		return Event{}, err
 	}

@@ -266,7 +266,7 @@ func (rc *reconnecting) send(msg string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return c.Conn().WriteMessage(ctx, wsproto.OpText, []byte(msg))
+	return c.Conn().WriteMessage(ctx, lws.WriteText, []byte(msg))
 }
 
 // TestStreamBufferFull: while NATS is down a server keeps its clients'

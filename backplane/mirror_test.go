@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 const mirrorProto = "lws-mirror-protocol"
@@ -53,7 +52,7 @@ func (g *group) send(t *testing.T, senders []int, n int) int {
 			defer wg.Done()
 			for seq := from; seq < from+n; seq++ {
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-				err := g.clients[s].WriteMessage(ctx, wsproto.OpText, []byte(strconv.Itoa(s)+" "+strconv.Itoa(seq)))
+				err := g.clients[s].WriteMessage(ctx, lws.WriteText, []byte(strconv.Itoa(s)+" "+strconv.Itoa(seq)))
 				cancel()
 				if err != nil {
 					t.Errorf("sender %d seq %d: %v", s, seq, err)
@@ -158,7 +157,7 @@ func TestMirrorNATSRestart(t *testing.T) {
 	outLast := last
 	// A new client is served too.
 	cc := dial(t, strings.Replace(g.insts[0].url, "mirror=span", "mirror=other", 1), mirrorProto)
-	if err := cc.WriteMessage(context.Background(), wsproto.OpText, []byte("hello")); err != nil {
+	if err := cc.WriteMessage(context.Background(), lws.WriteText, []byte("hello")); err != nil {
 		t.Fatalf("new client during the outage: %v", err)
 	}
 	if _, msg, err := cc.ReadMessage(context.Background()); err != nil || string(msg) != "hello" {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/backplane"
-	"github.com/lws-go/lws/wsproto"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -33,7 +32,7 @@ func expectEvent(t *testing.T, c *backplane.Client, kind backplane.EventKind, da
 func send(t *testing.T, cc *lws.ClientConn, msgs ...string) {
 	t.Helper()
 	for _, m := range msgs {
-		if err := cc.WriteMessage(context.Background(), wsproto.OpText, []byte(m)); err != nil {
+		if err := cc.WriteMessage(context.Background(), lws.WriteText, []byte(m)); err != nil {
 			t.Fatalf("send %q: %v", m, err)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/backplane"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // TestStreamModel drives a group of durable servers at random: clients
@@ -291,7 +290,7 @@ func (m *streamModel) send(cl *modelClient, n int) {
 	m.alive(cl)
 	for i := 0; i < n; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := cl.c.Conn().WriteMessage(ctx, wsproto.OpText, []byte(fmt.Sprintf("%d %d", cl.snd.id, cl.snd.sent)))
+		err := cl.c.Conn().WriteMessage(ctx, lws.WriteText, []byte(fmt.Sprintf("%d %d", cl.snd.id, cl.snd.sent)))
 		cancel()
 		if err != nil {
 			m.t.Fatalf("client %d: send: %v", cl.id, err)

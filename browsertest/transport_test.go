@@ -65,7 +65,7 @@ func (t *lwsTransport) Read(ctx context.Context, msg *cdproto.Message) error {
 	if err != nil {
 		return err
 	}
-	if op != wsproto.OpText {
+	if op != lws.WriteText {
 		return fmt.Errorf("DevTools sent a %v message; expected text", op)
 	}
 	return jsonv2.Unmarshal(data, msg, chromedp.DefaultUnmarshalOptions)
@@ -81,7 +81,7 @@ func (t *lwsTransport) Write(ctx context.Context, msg *cdproto.Message) error {
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return t.conn.WriteMessage(wctx, wsproto.OpText, data)
+	return t.conn.WriteMessage(wctx, lws.WriteText, data)
 }
 
 func (t *lwsTransport) Close() error {

@@ -182,7 +182,7 @@ var peerExtRE = regexp.MustCompile(`extensions (.*) \| offered (.*)`)
 
 // echoMessage is one message our client sends through a peer's echo.
 type echoMessage struct {
-	op   wsproto.Opcode
+	mode lws.WriteMode
 	data []byte
 }
 
@@ -207,7 +207,7 @@ func deflateMessages(sizes []string) []echoMessage {
 		}
 		bin := make([]byte, size)
 		crand.Read(bin)
-		msgs = append(msgs, echoMessage{wsproto.OpText, text}, echoMessage{wsproto.OpBinary, bin})
+		msgs = append(msgs, echoMessage{lws.WriteText, text}, echoMessage{lws.WriteBinary, bin})
 	}
 	return msgs
 }
@@ -232,12 +232,12 @@ func dialEcho(t *testing.T, url string, comp *lws.Compression, msgs []echoMessag
 	}
 	defer cc.Close(wsproto.CloseNormal, "done")
 	for i, m := range msgs {
-		if err := cc.WriteMessage(ctx, m.op, m.data); err != nil {
+		if err := cc.WriteMessage(ctx, m.mode, m.data); err != nil {
 			t.Fatalf("message %d, %d bytes: write: %v", i, len(m.data), err)
 		}
 		op, got, err := cc.ReadMessage(ctx)
-		if err != nil || op != m.op || !bytes.Equal(got, m.data) {
-			t.Fatalf("message %d, %d-byte %v: echo %v, %d bytes, %v", i, len(m.data), m.op, op, len(got), err)
+		if err != nil || op != m.mode || !bytes.Equal(got, m.data) {
+			t.Fatalf("message %d, %d-byte %v: echo %v, %d bytes, %v", i, len(m.data), m.mode, op, len(got), err)
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // The clients below are the offers our client can make: every one carries
@@ -40,7 +39,7 @@ func windowMessages() []echoMessage {
 		same[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[r.IntN(62)]
 	}
 	for range 4 {
-		msgs = append(msgs, echoMessage{wsproto.OpText, same})
+		msgs = append(msgs, echoMessage{lws.WriteText, same})
 	}
 	return msgs
 }

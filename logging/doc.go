@@ -8,8 +8,13 @@
 //	lwsl_emit_syslog              NewSyslogEmitter, NewSyslogEmitterTo
 //	(internal stderr emitter)     EmitStderr, NewWriterEmitter
 //
-// The default mask is Err|Warn|Notice and the default emitter is
-// EmitStderr, which writes libwebsockets 4.x's line format,
+// The library is quiet unless asked: the default mask is Err|Warn (a
+// callback's panic, a connection dropped for a full send queue, a refused
+// upgrade), not libwebsockets' Err|Warn|Notice, so an embedding program
+// sees no "listening on" or connection-table lines; SetLogLevel turns
+// more levels on, and the test apps in cmd/ do so for libwebsockets'
+// default. The default emitter is EmitStderr, which writes libwebsockets
+// 4.x's line format,
 // "[2026/11/22 05:21:45:1234] N: text", with the level as one letter
 // ([Level.Letter]). A daemon has no stderr: give it NewSyslogEmitter or a
 // NewWriterEmitter on a log file.
@@ -19,7 +24,9 @@
 // pointers do not; see TestDisabledLevelAllocatesNothing).
 //
 // For Go programs that log through log/slog there are adapters both ways:
-// [SlogEmitter] sends lws lines into a *slog.Logger, and [NewSlogHandler]
+// [SlogEmitter] sends lws lines into a *slog.Logger (for the program's
+// default logger: SetLogLevel(DefaultMask, SlogEmitter(slog.Default()))),
+// and [NewSlogHandler]
 // is a slog.Handler that writes slog records as lws log lines, under the
 // same mask. Do not connect both to each other, or a line loops forever.
 //

@@ -15,8 +15,8 @@ type Level uint32
 const (
 	Err     Level = 1 << iota // LLL_ERR: errors
 	Warn                      // LLL_WARN: warnings
-	Notice                    // LLL_NOTICE: notable events, on by default
-	Info                      // LLL_INFO: informational, off by default
+	Notice                    // LLL_NOTICE: notable events (libwebsockets shows them by default; lws does not)
+	Info                      // LLL_INFO: informational
 	Debug                     // LLL_DEBUG: debugging
 	Parser                    // LLL_PARSER: protocol parser detail
 	Header                    // LLL_HEADER: HTTP headers
@@ -27,8 +27,11 @@ const (
 
 	// All is every defined level.
 	All = Err | Warn | Notice | Info | Debug | Parser | Header | Ext | Client | Latency | User
-	// DefaultMask is the mask in effect until SetLogLevel is called.
-	DefaultMask = Err | Warn | Notice
+	// DefaultMask is the mask in effect until SetLogLevel is called:
+	// errors and warnings only, so a program that embeds the library
+	// hears from it only when something is wrong. libwebsockets' own
+	// default, which the test apps in cmd/ keep, adds Notice.
+	DefaultMask = Err | Warn
 )
 
 var levelNames = [...]string{"ERR", "WARN", "NOTICE", "INFO", "DEBUG", "PARSER", "HEADER", "EXT", "CLIENT", "LATENCY", "USER"}

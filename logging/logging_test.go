@@ -55,7 +55,7 @@ func TestLevelValues(t *testing.T) {
 			t.Errorf("level %d = %d, want %d", i, got[i], want[i])
 		}
 	}
-	if DefaultMask != 7 || All != 2047 {
+	if DefaultMask != Err|Warn || All != 2047 {
 		t.Errorf("DefaultMask %d All %d", DefaultMask, All)
 	}
 }
@@ -277,13 +277,14 @@ func TestWriterEmitterConcurrent(t *testing.T) {
 	}
 }
 
-// TestEmitStderr checks the defaults in a fresh process: mask Err|Warn|Notice
-// and lines on stderr in libwebsockets' format.
+// TestEmitStderr checks the defaults in a fresh process: mask Err|Warn
+// (quiet unless something is wrong) and lines on stderr in libwebsockets'
+// format.
 func TestEmitStderr(t *testing.T) {
 	if os.Getenv("LWS_LOGGING_CHILD") == "1" {
 		Errf("err %d", 1)
 		Warnf("warn")
-		Noticef("notice")
+		Noticef("notice is off by default")
 		Infof("info is off by default")
 		Debugf("debug is off by default")
 		EmitStderr(User, "direct")
@@ -297,7 +298,7 @@ func TestEmitStderr(t *testing.T) {
 		t.Fatalf("child: %v\n%s", err, stderr.String())
 	}
 	got := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-	want := [][2]string{{"E", "err 1"}, {"W", "warn"}, {"N", "notice"}, {"U", "direct"}}
+	want := [][2]string{{"E", "err 1"}, {"W", "warn"}, {"U", "direct"}}
 	if len(got) != len(want) {
 		t.Fatalf("stderr:\n%s", stderr.String())
 	}
@@ -361,7 +362,7 @@ func BenchmarkNoticefEnabled(b *testing.B) {
 	b.Cleanup(func() { SetLogLevel(prevMask, prevEmit) })
 	var buf bytes.Buffer
 	w := NewWriterEmitter(&buf)
-	SetLogLevel(DefaultMask, func(l Level, line string) { buf.Reset(); w(l, line) })
+	SetLogLevel(Err|Warn|Notice, func(l Level, line string) { buf.Reset(); w(l, line) })
 	b.ReportAllocs()
 	for b.Loop() {
 		Noticef("listening on port %d", 7681)

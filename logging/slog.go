@@ -26,8 +26,8 @@ func SlogLevel(l Level) slog.Level {
 }
 
 // LevelFromSlog maps a slog level to an lws level: Error and above -> Err,
-// Warn and above -> Warn, Info and above -> Notice (so it shows by default),
-// below Info -> Debug.
+// Warn and above -> Warn, Info and above -> Notice (enable Notice in the
+// mask to see it: DefaultMask has only Err and Warn), below Info -> Debug.
 func LevelFromSlog(l slog.Level) Level {
 	switch {
 	case l >= slog.LevelError:

@@ -23,7 +23,6 @@ import (
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/internal/testapp"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // Each mirror connection lives for mirrorBaseLifetime plus up to
@@ -147,7 +146,7 @@ func (cl *client) dumbProtocol() *lws.Protocol {
 		OnReceive: func(c *lws.Conn, data []byte) {
 			fmt.Fprintf(os.Stderr, "rx %d '%s'\n", len(data), data)
 		},
-		OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) {
+		OnClosed: func(c *lws.Conn, code lws.CloseCode, reason string) {
 			fmt.Fprintf(os.Stderr, "dumb: LWS_CALLBACK_CLOSED (%d %q)\n", int(code), reason)
 			cl.stop(0)
 		},
@@ -186,21 +185,21 @@ func (cl *client) mirrorProtocol() *lws.Protocol {
 				rand.IntN(0x1000000), rand.IntN(500), rand.IntN(250), rand.IntN(24))
 			if err := c.Write(cl.buf, lws.WriteText); err != nil {
 				fmt.Fprintln(os.Stderr, "ERROR: mirror: write:", err)
-				c.Close(wsproto.CloseInternalError, "write failed")
+				c.Close(lws.CloseInternalError, "write failed")
 				return
 			}
 			if cl.lifetime--; cl.lifetime <= 0 {
 				fmt.Fprintln(os.Stderr, "mirror: lifetime over, closing")
-				c.Close(wsproto.CloseNormal, "")
+				c.Close(lws.CloseNormal, "")
 				return
 			}
 			c.RequestWriteable()
 		},
-		OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) {
+		OnClosed: func(c *lws.Conn, code lws.CloseCode, reason string) {
 			switch {
 			case cl.stopping.Load():
 				return
-			case cl.lifetime <= 0 && code == wsproto.CloseNormal:
+			case cl.lifetime <= 0 && code == lws.CloseNormal:
 				fmt.Fprintln(os.Stderr, "mirror: LWS_CALLBACK_CLOSED mirror_lifetime=0")
 			default:
 				fmt.Fprintf(os.Stderr, "ERROR: mirror: closed with %d %q, %d sends before its end\n", int(code), reason, cl.lifetime)

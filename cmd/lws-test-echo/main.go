@@ -26,7 +26,6 @@ import (
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/internal/testapp"
 	"github.com/lws-go/lws/logging"
-	"github.com/lws-go/lws/wsproto"
 )
 
 const protocolName = "default"
@@ -258,12 +257,12 @@ func runClient(o options) int {
 				fmt.Println()
 			}
 			if received++; o.count > 0 && received >= o.count {
-				c.Close(wsproto.CloseNormal, "done")
+				c.Close(lws.CloseNormal, "done")
 			}
 		},
-		OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) {
+		OnClosed: func(c *lws.Conn, code lws.CloseCode, reason string) {
 			fmt.Printf("Client closed: %d %q\n", int(code), reason)
-			if o.count > 0 && received >= o.count && code == wsproto.CloseNormal {
+			if o.count > 0 && received >= o.count && code == lws.CloseNormal {
 				finish(0)
 			} else {
 				finish(1)

@@ -28,7 +28,6 @@ import (
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/internal/testapp"
 	"github.com/lws-go/lws/logging"
-	"github.com/lws-go/lws/wsproto"
 )
 
 const (
@@ -141,7 +140,7 @@ func serverProtocol(rxBuf int) *lws.Protocol {
 			}
 			c.RequestWriteable()
 		},
-		OnClosed: func(c *lws.Conn, code wsproto.CloseCode, _ string) {
+		OnClosed: func(c *lws.Conn, code lws.CloseCode, _ string) {
 			fmt.Fprintf(os.Stderr, "fraggle: connection from %v closed (%d)\n", c.RemoteAddr(), code)
 		},
 	}
@@ -202,7 +201,7 @@ func clientProtocol(rxBuf, count int, done chan<- int) *lws.Protocol {
 			r.wantSum = false
 			if len(data) != 4 || !c.IsFinalFragment() {
 				fmt.Printf("**** ERROR at EOM: length %d, the sum message has %d bytes\n", r.length, len(data))
-				c.Close(wsproto.CloseProtocolError, "bad sum message")
+				c.Close(lws.CloseProtocolError, "bad sum message")
 				return
 			}
 			sent := binary.BigEndian.Uint32(data)
@@ -213,10 +212,10 @@ func clientProtocol(rxBuf, count int, done chan<- int) *lws.Protocol {
 			}
 			r.messages++
 			if count > 0 && r.messages == count {
-				c.Close(wsproto.CloseNormal, "done")
+				c.Close(lws.CloseNormal, "done")
 			}
 		},
-		OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) {
+		OnClosed: func(c *lws.Conn, code lws.CloseCode, reason string) {
 			fmt.Fprintf(os.Stderr, "fraggle: connection closed (%d %s)\n", code, reason)
 			finish(done, 0)
 		},

@@ -28,7 +28,6 @@ import (
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/internal/testapp"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // drainWait bounds the wait for outstanding replies after SIGINT.
@@ -89,8 +88,8 @@ func parseFlags(args []string) (options, error) {
 	switch {
 	case o.size < 8:
 		return o, fmt.Errorf("size %d: the payload needs at least the 8-byte index", o.size)
-	case !o.mirror && o.size > wsproto.MaxControlPayload:
-		return o, fmt.Errorf("size %d: a PING carries at most %d bytes (use -m for larger)", o.size, wsproto.MaxControlPayload)
+	case !o.mirror && o.size > lws.MaxControlPayload:
+		return o, fmt.Errorf("size %d: a PING carries at most %d bytes (use -m for larger)", o.size, lws.MaxControlPayload)
 	case o.clients < 1:
 		return o, fmt.Errorf("need at least one connection")
 	}
@@ -189,7 +188,7 @@ func (p *pinger) protocol() *lws.Protocol {
 				p.reply(c, msg)
 			}
 		},
-		OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) {
+		OnClosed: func(c *lws.Conn, code lws.CloseCode, reason string) {
 			p.ended++
 			if !p.stopping {
 				fmt.Fprintf(os.Stderr, "lws-test-ping: connection to %v closed: %d %q\n", c.RemoteAddr(), int(code), reason)

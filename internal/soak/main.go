@@ -16,7 +16,6 @@ import (
 
 	"github.com/lws-go/lws"
 	"github.com/lws-go/lws/logging"
-	"github.com/lws-go/lws/wsproto"
 )
 
 func main() {
@@ -85,7 +84,7 @@ func run(cycles, conns, concurrency, loops int, seed uint64, heapSlackMiB float6
 				mode = lws.WriteBinary
 			}
 			if err := c.Write(msg, mode); err != nil {
-				c.Close(wsproto.CloseInternalError, err.Error())
+				c.Close(lws.CloseInternalError, err.Error())
 			}
 		},
 	}
@@ -230,19 +229,19 @@ func (s *session) dialed() error {
 	}
 	for i := s.rng.IntN(5); i >= 0; i-- {
 		msg := s.payload(false)
-		if err := cc.WriteMessage(ctx, wsproto.OpBinary, msg); err != nil {
-			cc.Close(wsproto.CloseNormal, "")
+		if err := cc.WriteMessage(ctx, lws.WriteBinary, msg); err != nil {
+			cc.Close(lws.CloseNormal, "")
 			return fmt.Errorf("write: %w", err)
 		}
 		op, got, err := cc.ReadMessage(ctx)
 		if err != nil {
-			cc.Close(wsproto.CloseNormal, "")
+			cc.Close(lws.CloseNormal, "")
 			return fmt.Errorf("read: %w", err)
 		}
-		if op != wsproto.OpBinary || string(got) != string(msg) {
-			cc.Close(wsproto.CloseNormal, "")
-			return fmt.Errorf("echo of %d bytes came back as %d bytes (opcode %v)", len(msg), len(got), op)
+		if op != lws.WriteBinary || string(got) != string(msg) {
+			cc.Close(lws.CloseNormal, "")
+			return fmt.Errorf("echo of %d bytes came back as %d bytes (mode %v)", len(msg), len(got), op)
 		}
 	}
-	return cc.Close(wsproto.CloseNormal, "bye")
+	return cc.Close(lws.CloseNormal, "bye")
 }

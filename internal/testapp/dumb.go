@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // DumbIncrementInterval is how often the counter is sent.
@@ -40,7 +39,7 @@ func DumbIncrement(closeTest bool) *lws.Protocol {
 			}
 			st.number++
 			if closeTest && st.number == 50 {
-				c.Close(wsproto.CloseNormal, "closetest")
+				c.Close(lws.CloseNormal, "closetest")
 			}
 		},
 		OnReceive: func(c *lws.Conn, data []byte) {
@@ -48,7 +47,7 @@ func DumbIncrement(closeTest bool) *lws.Protocol {
 			case "reset\n":
 				c.User().(*dumbState).number = 0
 			case "closeme\n":
-				c.Close(wsproto.CloseGoingAway, "seeya")
+				c.Close(lws.CloseGoingAway, "seeya")
 			}
 		},
 	}

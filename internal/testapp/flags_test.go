@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lws-go/lws/logging"
 )
 
 // TestParseFlags: options before, between and after positional arguments,
@@ -66,5 +68,23 @@ func TestParseFlags(t *testing.T) {
 	}
 	if pos, _ := ParseFlags(fs, []string{"a", "b"}); !slices.Equal(pos, []string{"a", "b"}) {
 		t.Errorf("positionals %q", pos)
+	}
+}
+
+// TestLogMaskFlagDefault: the test apps keep libwebsockets' default log
+// levels (ERR, WARN, NOTICE: their "serving" lines) although the
+// library's own default is quieter.
+func TestLogMaskFlagDefault(t *testing.T) {
+	prev := logging.LogLevel()
+	t.Cleanup(func() { logging.SetLogLevel(prev, nil) })
+	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	mask := LogMaskFlag(fs)
+	if _, err := ParseFlags(fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	logging.SetLogLevel(logging.Err, nil)
+	Start("app", *mask, nil)
+	if got, want := logging.LogLevel(), logging.Err|logging.Warn|logging.Notice; got != want {
+		t.Errorf("mask after Start with no -d: %v, want %v", got, want)
 	}
 }

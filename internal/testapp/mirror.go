@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/lws-go/lws"
-	"github.com/lws-go/lws/wsproto"
 )
 
 // Mirror flow control: when the slowest reader of an instance lags
@@ -179,9 +178,9 @@ func SpanningMirror(out MirrorFanout) (p *lws.Protocol, deliver func(instance st
 			delete(mm.inst.paused, c)
 			c.SetUser(nil)
 			mm.inst.trim()
-			c.Close(wsproto.ClosePolicyViolation, "mirror reader too slow")
+			c.Close(lws.ClosePolicyViolation, "mirror reader too slow")
 		},
-		OnClosed: func(c *lws.Conn, _ wsproto.CloseCode, _ string) {
+		OnClosed: func(c *lws.Conn, _ lws.CloseCode, _ string) {
 			mm := member(c)
 			if mm == nil {
 				return
