@@ -254,7 +254,7 @@ func (s *Service) connect(info ClientInfo, prepare func(*clientState) error) (*C
 	c.setTarget(path, query)
 	if err := l.ev.Post(c.startClient); err != nil {
 		if cs.dialed != nil {
-			sockio.Close(cs.dialed.fd)
+			cs.dialed.nc.Close()
 		}
 		return nil, ErrServiceClosed
 	}

@@ -17,12 +17,11 @@ import (
 	"strconv"
 
 	"github.com/lws-go/lws/evloop"
-	"github.com/lws-go/lws/internal/sockio"
 )
 
 // dialedConn is a connection opened by DialOptions.NetDialContext.
 type dialedConn struct {
-	fd            int
+	nc            net.Conn
 	remote, local net.Addr // the net.Conn's addresses
 }
 
@@ -44,12 +43,7 @@ func netDial(ctx context.Context, dial func(ctx context.Context, network, addr s
 		nc.Close()
 		return errors.New("lws: NetDialContext returned a *tls.Conn: return the plain connection, TLS for wss:// runs over it")
 	}
-	d := &dialedConn{remote: nc.RemoteAddr(), local: nc.LocalAddr()}
-	if d.fd, err = handOver(nc); err != nil {
-		nc.Close()
-		return err
-	}
-	cs.dialed = d
+	cs.dialed = &dialedConn{nc: nc, remote: nc.RemoteAddr(), local: nc.LocalAddr()}
 	return nil
 }
 
@@ -58,8 +52,14 @@ func netDial(ctx context.Context, dial func(ctx context.Context, network, addr s
 // connection has failed).
 func (c *Conn) adoptDialed() bool {
 	d := c.cl.dialed
-	if err := c.loop.ev.Add(d.fd, c, evloop.Writable); err != nil {
-		sockio.Close(d.fd)
+	sock, err := c.loop.takeOver(d.nc)
+	d.nc = nil
+	if err == nil {
+		// Watched for writability, as a connect in progress: the connect
+		// path finds it connected (sockConnectError) and goes on.
+		err = c.sockAttach(sock, evloop.Writable)
+	}
+	if err != nil {
 		if errors.Is(err, evloop.ErrTableFull) {
 			err = ErrConnectionLimit
 		}
@@ -67,7 +67,6 @@ func (c *Conn) adoptDialed() bool {
 		return false
 	}
 	c.cl.phase = phaseConnect
-	c.fd, c.events = d.fd, evloop.Writable
 	if ta, ok := d.remote.(*net.TCPAddr); ok {
 		ap := ta.AddrPort()
 		c.remote = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -81,9 +80,5 @@ func (c *Conn) clientAddrs() (remote, local net.Addr) {
 	if d := c.cl.dialed; d != nil {
 		return d.remote, d.local
 	}
-	remote = net.TCPAddrFromAddrPort(c.remote)
-	if ap, err := sockio.LocalAddr(c.fd); err == nil {
-		local = net.TCPAddrFromAddrPort(ap)
-	}
-	return remote, local
+	return net.TCPAddrFromAddrPort(c.remote), c.sockLocalAddr()
 }

@@ -18,11 +18,16 @@ const (
 	// while reads fill it, up to netReadMax.
 	netReadMin = 4 << 10
 	// netReadMax is the most a netSocket reads ahead of the loop.
-	netReadMax = 64 << 10
+	// netReadMax and netWriteMax give a busy connection about the
+	// buffering of a kernel socket on loopback: two lws peers that both
+	// hold their reading while their output backs up (echo both ways)
+	// deadlock sooner with less (the stress test found it with 256 KiB).
+	// A connection keeps the large buffers only while it is busy.
+	netReadMax = 1 << 20
 	// netWriteMax is the most writev accepts while the writer goroutine
 	// is busy: a netSocket holds at most twice this for writing (the
 	// buffer being written and the one being filled).
-	netWriteMax = 64 << 10
+	netWriteMax = 1 << 20
 )
 
 // netSocket serves one net.Conn to a service loop with the non-blocking
@@ -115,8 +120,11 @@ func (s *netSocket) readLoop() {
 		case <-s.done:
 			return
 		}
-		if n == len(s.rmem) && n < netReadMax {
+		switch {
+		case n == len(s.rmem) && n < netReadMax:
 			s.rmem = make([]byte, 2*n)
+		case n < netReadMin && len(s.rmem) > netReadMin:
+			s.rmem = make([]byte, netReadMin) // quiet again: give the big one back
 		}
 	}
 }
@@ -179,17 +187,19 @@ func (s *netSocket) writev(bufs ...[]byte) (int, error) {
 		return 0, errNetShut
 	}
 	room := netWriteMax - len(s.wbuf)
-	n := 0
+	n, want := 0, 0
 	for _, b := range bufs {
-		if n == room {
-			break
-		}
+		want += len(b)
 		take := min(len(b), room-n)
 		s.wbuf = append(s.wbuf, b[:take]...)
 		n += take
 	}
-	if n == 0 && room == 0 {
+	if n < want {
+		// Full, as a socket whose write came up short: Writable follows
+		// when the writer makes room.
 		s.wfull = true
+	}
+	if n == 0 && want > 0 {
 		s.mu.Unlock()
 		return 0, sockio.ErrAgain
 	}
@@ -225,8 +235,11 @@ func (s *netSocket) writeLoop() {
 			}
 			if len(s.wbuf) == 0 {
 				shut := s.wshut && !shutDone
+				if cap(s.wbuf) > netReadMin {
+					s.wbuf = nil
+				}
 				s.mu.Unlock()
-				out = nil // an idle socket keeps no write buffer
+				out = nil // an idle socket keeps no big write buffer
 				if shut {
 					shutDone = true
 					s.closeWrite()

@@ -160,7 +160,27 @@ func (c *Conn) sockDiscard() {
 
 // sockConnectError is how the connect of a client's socket ended: nil once
 // connected (call it when the socket reports writability or an error).
-func (c *Conn) sockConnectError() error { return sockio.ConnectError(c.fd) }
+func (c *Conn) sockConnectError() error {
+	if c.loop.portable {
+		return nil // a net.Conn comes connected
+	}
+	return sockio.ConnectError(c.fd)
+}
+
+// sockLocalAddr is the socket's local address, or nil.
+func (c *Conn) sockLocalAddr() net.Addr {
+	if c.loop.portable {
+		if c.rare != nil && c.rare.ns != nil {
+			return c.rare.ns.conn.LocalAddr()
+		}
+		return nil
+	}
+	ap, err := sockio.LocalAddr(c.fd)
+	if err != nil {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(ap)
+}
 
 // connHandler is a Conn as its loop sees it: the handler of its socket's
 // readiness (a type of its own, so that OnEvents is no method of Conn).
