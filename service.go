@@ -57,6 +57,9 @@ type serviceLoop struct {
 	sweepEvery time.Duration
 	sweepArmed bool
 	index      int
+
+	stats        loopStats    // counters of Service.Stats (stats.go)
+	establishing establishing // the connection in OnEstablished, for Conn.Request (handshake_request.go)
 }
 
 const (
