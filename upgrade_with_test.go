@@ -285,6 +285,10 @@ func TestConnRequestInOnEstablished(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	r := <-requests
+	rc.Write(frame(0x81, key1, []byte("x")))
+	if !<-later {
+		t.Errorf("Request is not nil in OnReceive")
+	}
 	// A second handshake of the same length overwrites the first one's
 	// head in the reused buffer.
 	_, resp = requestHandshake(t, addr, "/room/2?x=%20z", "X-Client: secnd\r\nCookie: session=xyz; theme=lite\r\nX-Multi: c\r\nX-Multi: d\r\n")
@@ -303,10 +307,6 @@ func TestConnRequestInOnEstablished(t *testing.T) {
 		t.Errorf("header %v", r.Header)
 	case err != nil || ck.Value != "abc":
 		t.Errorf("cookie session: %v, %v", ck, err)
-	}
-	rc.Write(frame(0x81, key1, []byte("x")))
-	if !<-later {
-		t.Errorf("Request is not nil in OnReceive")
 	}
 }
 
