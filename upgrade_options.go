@@ -15,12 +15,12 @@ import (
 // are not an option: set them on the ResponseWriter's Header before the
 // call, as for any response (Service.Upgrade sends them too).
 type UpgradeOptions struct {
-	// Protocol binds the connection to this protocol, as a router does
-	// by path, instead of choosing one of Config.Protocols by Protocol.Path
-	// (which is then not looked at). The subprotocol rule still holds: a
+	// Protocol binds the connection to this protocol: the handler's route
+	// has chosen it, so Config.Protocols and their Path are not looked at
+	// (it need not be one of them). The subprotocol rule still holds: a
 	// client that sends a Sec-WebSocket-Protocol list must name the
-	// protocol's Name in it, else the request gets 400. It need not be one
-	// of Config.Protocols. Nil chooses as the native server does.
+	// protocol's Name in it, else the request gets 400. Nil chooses from
+	// Config.Protocols as the native server does.
 	Protocol *Protocol
 
 	// User is the connection's user value (Conn.User, UserOf) from the
