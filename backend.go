@@ -6,6 +6,10 @@ import "github.com/lws-go/lws/evloop"
 // (Config.Backend).
 type Backend = evloop.Backend
 
+// testBackend replaces BackendDefault when set: the test suite's run
+// with a backend forced (LWS_TEST_BACKEND, backend_env_test.go).
+var testBackend = BackendDefault
+
 const (
 	// BackendDefault is epoll on Linux, poll(2) on the other unix systems
 	// and BackendPortable on Windows.

@@ -12,6 +12,7 @@ import (
 // every other connection go on.
 
 func (c *Conn) callEstablished() {
+	c.loop.stats.opened()
 	c.startKeepalive() // server and client connections (keepalive.go)
 	defer c.recoverCallback("OnEstablished")
 	if c.sq.waiting() { // sent before the handshake completed (post.go)
@@ -47,6 +48,7 @@ func (c *Conn) callPong(p []byte) {
 }
 
 func (c *Conn) callClosed(code wsproto.CloseCode, reason string) {
+	c.loop.stats.closed(code)
 	defer c.recoverCallback("OnClosed")
 	if f := c.proto.OnClosed; f != nil {
 		f(c, code, reason)

@@ -19,7 +19,8 @@ type Config struct {
 
 	// Protocols are the WebSocket subprotocols served, in order of
 	// preference when choosing. A handshake that names no subprotocol binds
-	// to Protocols[0] (libwebsockets' protocol 0).
+	// to Protocols[0] (libwebsockets' protocol 0), or, when protocols have
+	// a Path, to the first one serving its request path (Protocol.Path).
 	Protocols []*Protocol
 
 	// HTTP answers plain HTTP requests (libwebsockets' LWS_CALLBACK_HTTP on

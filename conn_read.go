@@ -238,6 +238,7 @@ func (c *Conn) consumeWS(b []byte) int {
 	switch ev.Type {
 	case wsproto.EventData:
 		if c.state == stateWS {
+			c.loop.stats.received(len(ev.Payload), ev.MessageEnd) // stats.go
 			if ev.Compressed {
 				c.gatherCompressed(&ev)
 			} else {

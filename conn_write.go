@@ -160,6 +160,7 @@ func (c *Conn) queueFrame(op wsproto.Opcode, fin bool, payload []byte) {
 			defer c.loop.putBuf(pooled)
 		}
 	}
+	c.loop.stats.sent(op, fin, len(payload)) // stats.go
 	if c.client {
 		h.Masked = true
 		h.Mask = wsproto.NewMaskKey()
@@ -193,6 +194,7 @@ func (c *Conn) canWriteDirect() bool {
 func (c *Conn) writeDirect(op wsproto.Opcode, fin bool, payload []byte) {
 	var hb [wsproto.MaxHeaderSize]byte
 	header := hb[:wsproto.PutHeader(hb[:], wsproto.Header{Fin: fin, Opcode: op, Length: int64(len(payload))})]
+	c.loop.stats.sent(op, fin, len(payload)) // stats.go
 	c.sendDirect(header, payload)
 }
 

@@ -61,7 +61,16 @@
 //     connection and hand its socket to a service loop, so the program
 //     keeps its http.Server, router and middleware and the connection
 //     costs no goroutine afterwards (TLS served by net/http is bridged; see
-//     Service.Upgrade).
+//     Service.Upgrade). [Service.UpgradeWith] binds the route's protocol
+//     and the connection's user value (who the middleware authenticated);
+//     header fields set on the ResponseWriter go out with the 101.
+//   - Per connection: [Conn.SetUser] and [UserOf] hold the program's value
+//     for it; [Conn.Request] gives OnEstablished the handshake request
+//     (header fields, cookies).
+//   - Routing request paths to protocols, on the service's own listener
+//     too: [Protocol.Path].
+//   - Metrics: [Service.Stats], a snapshot of counters for expvar or a
+//     Prometheus collector (module examples/prometheus).
 //   - A poll loop of the program's own: [Config.External] and
 //     [Service.ServiceFD] (libwebsockets' external poll support).
 //   - Compression: [Protocol.Compression] (or [DialOptions.Compression])

@@ -1,6 +1,8 @@
 package lws
 
 import (
+	"math"
+	"net/http"
 	"strings"
 
 	"github.com/lws-go/lws/httpd"
@@ -22,13 +24,13 @@ func (c *Conn) upgrade() {
 	if c.loop.svc.cfg.CheckOrigin != nil {
 		req = h.parser.Request()
 	}
-	p, offered, refusal := c.loop.svc.checkUpgrade(req, c)
+	p, offered, refusal := c.loop.svc.checkUpgrade(req, c, nil)
 	if refusal != nil {
 		c.logInfo("handshake refused with %d: %s", refusal.status, refusal.why)
 		c.respondError(refusal.status, refusal.why, refusal.extra...)
 		return
 	}
-	c.acceptUpgrade(req, p, offered)
+	c.acceptUpgrade(req, p, offered, nil, nil)
 }
 
 // upgradeRefusal is why a handshake request is refused, with its HTTP status.
@@ -38,11 +40,12 @@ type upgradeRefusal struct {
 	extra  []httpd.Field // response header fields (426: Sec-WebSocket-Version)
 }
 
-// checkUpgrade validates a handshake request and picks its subprotocol. It
+// checkUpgrade validates a handshake request and picks its protocol. It
 // is the one validation of both the native server and net/http upgrades
 // (Service.Upgrade); c is the connection CheckOrigin is told about (nil
-// for net/http).
-func (s *Service) checkUpgrade(req *httpd.Request, c *Conn) (p *Protocol, offered bool, refusal *upgradeRefusal) {
+// for net/http); only, when set, is the one protocol the request may be
+// bound to (UpgradeOptions.Protocol), whatever its path.
+func (s *Service) checkUpgrade(req *httpd.Request, c *Conn, only *Protocol) (p *Protocol, offered bool, refusal *upgradeRefusal) {
 	refuse := func(status int, why string, extra ...httpd.Field) (*Protocol, bool, *upgradeRefusal) {
 		return nil, false, &upgradeRefusal{status: status, why: why, extra: extra}
 	}
@@ -66,12 +69,12 @@ func (s *Service) checkUpgrade(req *httpd.Request, c *Conn) (p *Protocol, offere
 	if ok, origin := s.originAllowed(req, c); !ok {
 		return refuse(403, "origin "+quoteHeader(origin)+" is not allowed for host "+quoteHeader(req.Host))
 	}
-	p, offered, ok := s.selectProtocol(req.Header)
+	p, offered, ok := s.selectProtocol(req.Path, req.Header, only)
 	if !ok {
 		if offered {
 			return refuse(400, "none of the offered subprotocols is served")
 		}
-		return refuse(404, "no WebSocket protocol is served here")
+		return refuse(404, "no WebSocket protocol is served at "+quoteHeader(req.Path))
 	}
 	return p, offered, nil
 }
@@ -84,8 +87,11 @@ func quoteHeader(v string) string {
 }
 
 // acceptUpgrade answers a validated handshake with 101 and makes the
-// connection a WebSocket bound to p.
-func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
+// connection a WebSocket bound to p. header holds further response header
+// lines, validated and each ending in CRLF (net/http upgrades: the fields
+// set on the ResponseWriter); netReq is net/http's request, nil for the
+// native server. Conn.Request gives the request to OnEstablished.
+func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool, netReq *http.Request, header []byte) {
 	// The response is written straight into the output queue (a pooled
 	// buffer): a handshake leaves no response garbage behind.
 	c.reserve(256)
@@ -100,6 +106,7 @@ func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
 	}
 	c.proto = p
 	resp = append(resp, c.negotiateDeflate(req, p)...) // compress.go
+	resp = append(resp, header...)
 	resp = append(resp, "\r\n"...)
 	c.out = resp
 
@@ -112,15 +119,35 @@ func (c *Conn) acceptUpgrade(req *httpd.Request, p *Protocol, offered bool) {
 	c.established = true
 	c.flush()
 	if c.state == stateWS {
+		l := c.loop
+		l.establishing = establishing{c: c, req: req, r: netReq}
 		c.callEstablished()
+		l.establishing = establishing{}
 	}
 	c.loop.putHTTPState(h) // req is h's: not used past here (http.go)
 }
 
-// selectProtocol picks the first subprotocol in the client's list (the
-// Sec-WebSocket-Protocol fields of h) that the service knows. With no list
-// it binds to protocol 0. offered reports whether the client sent a list.
-func (s *Service) selectProtocol(h httpd.Header) (p *Protocol, offered, ok bool) {
+// selectProtocol binds a handshake for path, with the header fields h, to
+// a protocol. The candidates are only when it is set, else the protocols
+// of Config.Protocols whose Path serves path best (routeRank): the exact
+// path, else the longest subtree, else those without a Path. Among them
+// the first subprotocol in the client's list (the Sec-WebSocket-Protocol
+// fields of h) that names one is chosen; with no list, the first
+// candidate. offered reports whether the client sent a list; ok is false
+// when nothing serves path (offered is then false too), or the list names
+// none of the candidates.
+func (s *Service) selectProtocol(path string, h httpd.Header, only *Protocol) (p *Protocol, offered, ok bool) {
+	best := 0
+	if only == nil {
+		best = -1
+		for _, proto := range s.cfg.Protocols {
+			best = max(best, routeRank(proto.Path, path))
+		}
+		if best < 0 {
+			return nil, false, false // nothing served here: 404 whatever is offered
+		}
+	}
+	candidate := func(proto *Protocol) bool { return routeRank(proto.Path, path) == best }
 	for _, f := range h {
 		if f.Name != "sec-websocket-protocol" {
 			continue
@@ -133,15 +160,45 @@ func (s *Service) selectProtocol(h httpd.Header) (p *Protocol, offered, ok bool)
 				continue
 			}
 			offered = true
+			if only != nil {
+				if only.Name == name {
+					return only, true, true
+				}
+				continue
+			}
 			for _, proto := range s.cfg.Protocols {
-				if proto.Name == name {
+				if proto.Name == name && candidate(proto) {
 					return proto, true, true
 				}
 			}
 		}
 	}
-	if offered || len(s.cfg.Protocols) == 0 {
-		return nil, offered, false
+	if offered {
+		return nil, true, false
 	}
-	return s.cfg.Protocols[0], false, true
+	if only != nil {
+		return only, false, true
+	}
+	for _, proto := range s.cfg.Protocols {
+		if candidate(proto) {
+			return proto, false, true
+		}
+	}
+	return nil, false, false
+}
+
+// routeRank is how well a Protocol.Path route serves a request path: -1
+// not at all; 0 for a route without a path, which serves every path; the
+// route's length for a subtree ("/feed/" serves "/feed/" and the paths
+// below it); above every subtree for the exact path.
+func routeRank(route, path string) int {
+	switch {
+	case route == "":
+		return 0
+	case route == path:
+		return math.MaxInt
+	case strings.HasSuffix(route, "/") && strings.HasPrefix(path, route):
+		return len(route)
+	}
+	return -1
 }

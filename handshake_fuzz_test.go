@@ -44,7 +44,7 @@ func FuzzUpgradeRequest(f *testing.F) {
 			return
 		}
 		req := p.Request()
-		proto, offered, refusal := s.checkUpgrade(req, nil)
+		proto, offered, refusal := s.checkUpgrade(req, nil, nil)
 		if refusal != nil {
 			switch refusal.status {
 			case 400, 403, 404, 426:

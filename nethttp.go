@@ -65,13 +65,22 @@ func (s *Service) Handler() http.Handler {
 // handler and hands the connection to one of the service's loops, where
 // it is served like a connection the service accepted itself: the same
 // validation (Config.CheckOrigin included; there HTTPRequest.Conn is nil
-// and CheckOrigin runs on the handler's goroutine), the same subprotocol
-// choice from Config.Protocols, the same callbacks on the loop goroutine.
+// and CheckOrigin runs on the handler's goroutine), the same protocol
+// choice from Config.Protocols by path and subprotocol (Protocol.Path),
+// the same callbacks on the loop goroutine. It is UpgradeWith with no
+// options.
+//
+// The header fields set on w.Header() before the call go out with the 101
+// response (a Set-Cookie of the program's session middleware, say), except
+// those of one hop or of the handshake itself (Connection, Upgrade,
+// Content-Length, Transfer-Encoding, Sec-WebSocket-*...). A field name
+// that is not a token or a value holding a control character (CR or LF:
+// header injection) refuses the upgrade with 500.
 //
 // On success the 101 response is written by the loop, the handler must not
 // use w or r any more, and no goroutine remains for the connection. Bytes
 // the client sent after its handshake and net/http already read are
-// delivered first.
+// delivered first. In OnEstablished, Conn.Request is r.
 //
 // An upgraded connection belongs to the service, not to the http.Server:
 // http.Server.Shutdown and Close do not see hijacked connections, so they
@@ -92,16 +101,39 @@ func (s *Service) Handler() http.Handler {
 // of its own. The same bridge serves any other net.Conn that does not
 // expose a socket (syscall.Conn).
 func (s *Service) Upgrade(w http.ResponseWriter, r *http.Request) error {
+	return s.UpgradeWith(w, r, UpgradeOptions{})
+}
+
+// UpgradeWith is Upgrade with per-connection options: the protocol the
+// handler's route serves (UpgradeOptions.Protocol) and the connection's
+// user value, set before OnEstablished runs (UpgradeOptions.User). A
+// middleware that authenticated the request upgrades it this way:
+//
+//	mux.HandleFunc("/chat", func(w http.ResponseWriter, r *http.Request) {
+//		user, ok := authenticate(r)
+//		if !ok {
+//			http.Error(w, "who are you?", http.StatusUnauthorized)
+//			return
+//		}
+//		http.SetCookie(w, &http.Cookie{Name: "session", Value: user.Session})
+//		svc.UpgradeWith(w, r, lws.UpgradeOptions{Protocol: chat, User: user})
+//	})
+func (s *Service) UpgradeWith(w http.ResponseWriter, r *http.Request, opts UpgradeOptions) error {
 	if s.closing.Load() {
 		return s.refuseHTTP(w, r, 503, "service is shutting down")
 	}
 	req := httpdRequest(r)
-	p, offered, refusal := s.checkUpgrade(req, nil)
+	p, offered, refusal := s.checkUpgrade(req, nil, opts.Protocol)
 	if refusal != nil {
 		for _, f := range refusal.extra {
 			w.Header().Set(f.Name, f.Value)
 		}
 		return s.refuseHTTP(w, r, refusal.status, refusal.why)
+	}
+	header, err := responseHeaderLines(w.Header()) // upgrade_options.go
+	if err != nil {
+		logging.Errf("net/http upgrade from %s: %v", r.RemoteAddr, err)
+		return s.refuseHTTP(w, r, 500, "invalid response header")
 	}
 	if s.live.Load() >= int64(s.maxConns) {
 		logging.Warnf("net/http upgrade: at the connection limit (%d): refusing", s.maxConns)
@@ -135,7 +167,8 @@ func (s *Service) Upgrade(w http.ResponseWriter, r *http.Request) error {
 		logging.Warnf("net/http upgrade: descriptor %d beyond the connection table (%d slots): refusing", sock.fd, s.table.Size())
 		return &UpgradeError{Status: 503, Reason: "too many connections"}
 	}
-	if err := l.ev.Post(func() { l.adoptUpgraded(sock, remote, req, p, offered, buffered) }); err != nil {
+	u := &netUpgrade{sock: sock, remote: remote, req: req, r: r, p: p, offered: offered, header: header, user: opts.User, buffered: buffered}
+	if err := l.ev.Post(func() { l.adoptUpgraded(u) }); err != nil {
 		sock.close()
 		return ErrServiceClosed
 	}
@@ -151,23 +184,37 @@ func (s *Service) refuseHTTP(w http.ResponseWriter, r *http.Request, status int,
 	return &UpgradeError{Status: status, Reason: why}
 }
 
+// netUpgrade is a connection upgraded from net/http on its way to a loop.
+type netUpgrade struct {
+	sock     socket
+	remote   netip.AddrPort
+	req      *httpd.Request // r for the handshake
+	r        *http.Request
+	p        *Protocol
+	offered  bool   // the client sent a subprotocol list
+	header   []byte // response header lines from the ResponseWriter
+	user     any    // UpgradeOptions.User
+	buffered []byte // what net/http read past the request head
+}
+
 // adoptUpgraded makes a handed-over socket a connection of the loop and
 // completes its handshake, then feeds it what net/http had already read.
-func (l *serviceLoop) adoptUpgraded(sock socket, remote netip.AddrPort, req *httpd.Request, p *Protocol, offered bool, buffered []byte) {
+func (l *serviceLoop) adoptUpgraded(u *netUpgrade) {
 	if l.svc.closing.Load() {
-		sock.close()
+		u.sock.close()
 		return
 	}
-	c := l.adopt(sock, remote)
+	c := l.adopt(u.sock, u.remote)
 	if c == nil {
 		return
 	}
-	c.acceptUpgrade(req, p, offered)
-	if len(buffered) > 0 && c.state == stateWS {
+	c.user = u.user
+	c.acceptUpgrade(u.req, u.p, u.offered, u.r, u.header)
+	if len(u.buffered) > 0 && c.state == stateWS {
 		// What net/http read ahead comes before anything on the socket:
 		// it is kept input, consumed now unless OnEstablished paused
 		// reading.
-		c.keep(buffered)
+		c.keep(u.buffered)
 		c.resumeInput()
 	}
 }

@@ -52,7 +52,6 @@ type netSocket struct {
 	rerr error  // io.EOF or the read error, after rbuf (mu)
 
 	wbuf      []byte // accepted and not handed to the writer yet (mu)
-	wfull     bool   // writev returned sockio.ErrAgain: notify Writable on room (mu)
 	werr      error  // the write (or CloseWrite) error (mu)
 	wshut     bool   // shutdownWrite was called (mu)
 	closed    bool   // close was called (mu)
@@ -194,11 +193,6 @@ func (s *netSocket) writev(bufs ...[]byte) (int, error) {
 		s.wbuf = append(s.wbuf, b[:take]...)
 		n += take
 	}
-	if n < want {
-		// Full, as a socket whose write came up short: Writable follows
-		// when the writer makes room.
-		s.wfull = true
-	}
 	if n == 0 && want > 0 {
 		s.mu.Unlock()
 		return 0, sockio.ErrAgain
@@ -247,12 +241,11 @@ func (s *netSocket) writeLoop() {
 				break
 			}
 			out, s.wbuf = s.wbuf, out[:0]
-			full := s.wfull
-			s.wfull = false
 			s.mu.Unlock()
-			if full {
-				s.notify(evloop.Writable)
-			}
+			// Room again: writable, whether or not the last writev came
+			// up short (one that took exactly the room left did not say
+			// so, and the loop may be waiting to write more).
+			s.notify(evloop.Writable)
 			if _, err := s.conn.Write(out); err != nil {
 				s.failWrite(err)
 				return

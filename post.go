@@ -182,6 +182,7 @@ func (c *Conn) Send(data []byte, mode WriteMode) error {
 	}
 	n := int64(len(data))
 	if !c.sq.reserve(n, int64(c.loop.svc.limits.SendQueueSize)) {
+		c.loop.stats.refusedMessage() // stats.go
 		if c.loop.svc.limits.SendQueueOverflow == OverflowDrop {
 			c.sq.dropped.Add(1)
 		} else {
@@ -245,6 +246,7 @@ func (l *serviceLoop) broadcast(p *Protocol, m *sendMsg) {
 // refuse applies the overflow policy on the loop for a message that did
 // not fit.
 func (c *Conn) refuse() {
+	c.loop.stats.refusedMessage() // stats.go
 	if c.loop.svc.limits.SendQueueOverflow == OverflowDrop {
 		c.sq.dropped.Add(1)
 		if !c.sq.warned {
@@ -278,6 +280,7 @@ func (c *Conn) enqueue(m *sendMsg) {
 		c.sq.bytes.Add(-int64(len(m.data)))
 		return
 	}
+	c.loop.stats.queuedMessage() // stats.go
 	c.sq.warned = false
 	if c.sq.l == nil {
 		c.sq.l = &sendList{pumpFn: c.pumpSend}

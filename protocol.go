@@ -17,6 +17,20 @@ type Protocol struct {
 	// Name is the subprotocol name matched against Sec-WebSocket-Protocol.
 	Name string
 
+	// Path routes handshakes to the protocol by their request path
+	// (libwebsockets' mounts), as patterns of net/http.ServeMux do: "/feed"
+	// serves that path only, "/feed/" (ending in a slash) that path and
+	// every path below it; empty serves every path. A handshake is bound
+	// to the protocols of Config.Protocols whose Path serves its path
+	// best: those with the exact path, else those with the longest
+	// subtree, else those without a Path. Among these the client's
+	// Sec-WebSocket-Protocol list chooses, its first name that one of them
+	// has; without a list, the first of them in Config.Protocols. A path
+	// no protocol serves is refused with 404, and a list that names none
+	// of the protocols bound to the path with 400. The path compared is
+	// the request's, percent-decoded, without its query.
+	Path string
+
 	// RxBufferSize is the most bytes delivered per OnReceive call; a larger
 	// frame arrives in several pieces. Default DefaultRxBufferSize.
 	RxBufferSize int

@@ -57,6 +57,9 @@ type serviceLoop struct {
 	sweepEvery time.Duration
 	sweepArmed bool
 	index      int
+
+	stats        loopStats    // counters of Service.Stats (stats.go)
+	establishing establishing // the connection in OnEstablished, for Conn.Request (handshake_request.go)
 }
 
 const readBufferSize = 64 << 10
@@ -80,7 +83,11 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("lws: an external poll loop drives exactly one service loop")
 	}
 	for i := 0; i < n; i++ {
-		ev, err := evloop.New(evloop.Config{Table: s.table, External: cfg.External, Backend: cfg.Backend})
+		backend := cfg.Backend
+		if backend == BackendDefault && cfg.External == nil {
+			backend = testBackend
+		}
+		ev, err := evloop.New(evloop.Config{Table: s.table, External: cfg.External, Backend: backend})
 		if err != nil {
 			s.closeLoops()
 			return nil, fmt.Errorf("lws: creating service loop: %w", err)
