@@ -1,6 +1,8 @@
-# make test: installs missing real peers (as root), vets, runs every test with
-# -race (the stress test's bounded slice with the lwsdebug and lwsfault
-# checks), the tests that skip checks under -race again without it, then a
+# make test: installs missing real peers (as root), vets and cross-builds,
+# runs every test with -race (the stress test's bounded slice with the
+# lwsdebug and lwsfault checks), the library's suite again with poll(2) and
+# with the portable backend forced, the tests that skip checks under -race
+# again without it, then a
 # short pass of every fuzz target (FUZZTIME executions each). Keep it well under 15 minutes.
 GO      ?= go
 # A count, not a duration: Go 1.26's fuzz coordinator can report its own
@@ -14,7 +16,7 @@ FUZZ_TARGETS ?= $(shell ./scripts/fuzz-targets.sh)
 
 # the Go modules of the tree: the library, and beside it the modules that
 # keep their own dependencies out of its go.mod
-MODULES := . browsertest bench backplane
+MODULES := . browsertest bench backplane examples/prometheus
 
 .PHONY: test peers vet unit fuzz soak bench build stress
 
@@ -44,6 +46,11 @@ unit:
 	# tests of those two
 	$(GO) test -race -count=1 -timeout 10m -tags $(CHECK_TAGS) -run '^TestStress$$' .
 	$(GO) test -race -count=1 -tags $(CHECK_TAGS) ./internal/sockio ./evloop
+	# the library's suite again on each backend besides epoll: poll(2), and
+	# the portable backend of Windows (net.Conns served by goroutines),
+	# with the race detector; the stress test's slice ran both already
+	LWS_TEST_BACKEND=poll $(GO) test -count=1 -skip '^TestStress$$' .
+	LWS_TEST_BACKEND=portable $(GO) test -race -count=1 -skip '^TestStress$$' .
 	# the tests that skip (part of) their checks under the race detector
 	@set -e; list=$$(./scripts/norace-tests.sh); echo "$$list" | while read -r pkg re; do \
 		echo "no race: $$pkg $$re"; $(GO) test -count=1 -run "$$re" $$pkg; done

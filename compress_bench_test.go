@@ -103,6 +103,7 @@ func BenchmarkCompressedEcho(b *testing.B) {
 // heap allocation per message in steady state, pooled or with context
 // takeover.
 func TestCompressedEchoAllocatesNothing(t *testing.T) {
+	fdBackendOnly(t, "no allocation per message")
 	if raceEnabled {
 		t.Skip("the race detector's instrumentation allocates; this runs in the non-race pass of make test")
 	}

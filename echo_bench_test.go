@@ -64,6 +64,7 @@ func BenchmarkServerEcho(b *testing.B) {
 // no heap allocation per message (the whole process is counted, the
 // service loop included).
 func TestServerEchoAllocatesNothing(t *testing.T) {
+	fdBackendOnly(t, "no allocation per message")
 	if raceEnabled {
 		t.Skip("the race detector's instrumentation allocates; this runs in the non-race pass of make test")
 	}
@@ -83,6 +84,7 @@ func TestServerEchoAllocatesNothing(t *testing.T) {
 // TestIdleConnectionsHoldNoGoroutine opens connections and checks the
 // goroutine count does not grow with them.
 func TestIdleConnectionsHoldNoGoroutine(t *testing.T) {
+	fdBackendOnly(t, "no goroutine per connection")
 	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{echoProtocol("echo")}})
 	dialWS(t, svc, "") // the service is up and has served one
 	before := runtime.NumGoroutine()

@@ -1,9 +1,12 @@
+//go:build unix
+
 package lws_test
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 
@@ -49,6 +52,7 @@ const (
 // garbage once OnEstablished returns, so the live heap per idle connection
 // keeps its bound (the handshake's allocation bounds do not apply).
 func TestIdleConnectionHeap(t *testing.T) {
+	fdBackendOnly(t, "a few hundred bytes per idle connection")
 	for _, loops := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d loops", loops), func(t *testing.T) { testIdleConnectionHeap(t, loops, echoProtocol("echo"), true) })
 	}
@@ -121,7 +125,10 @@ func testIdleConnectionHeap(t *testing.T, loops int, p *lws.Protocol, boundAlloc
 	if allocs > handshakeAllocsBound {
 		t.Errorf("a handshake allocates %d objects, want <= %d", allocs, handshakeAllocsBound)
 	}
-	if garbage > handshakeGarbageBound {
+	// poll(2)'s descriptor array grows by doubling as connections come,
+	// and the arrays it outgrew are garbage: about 50 B per connection
+	// while they pile up, none once their number settles.
+	if garbage > handshakeGarbageBound && os.Getenv("LWS_TEST_BACKEND") != "poll" {
 		t.Errorf("a handshake leaves %d B of garbage, want <= %d", garbage, handshakeGarbageBound)
 	}
 }

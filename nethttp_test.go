@@ -66,6 +66,7 @@ func echoOnce(t *testing.T, c *rawConn, msg string) {
 // connections are then served by the service's loop and no goroutine per
 // connection remains.
 func TestNetHTTPUpgradeServedByLoop(t *testing.T) {
+	fdBackendOnly(t, "no goroutine per upgraded connection")
 	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{echoProtocol("echo")}})
 	var requests atomic.Int64
 	mux := http.NewServeMux()

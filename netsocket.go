@@ -54,6 +54,8 @@ type netSocket struct {
 	wbuf      []byte // accepted and not handed to the writer yet (mu)
 	werr      error  // the write (or CloseWrite) error (mu)
 	wshut     bool   // shutdownWrite was called (mu)
+	writing   bool   // the writer is in conn.Write (mu)
+	linger    bool   // closed with output unwritten: the writer writes it, then closes conn (mu)
 	closed    bool   // close was called (mu)
 	closeErr  error  // what conn.Close returned (mu)
 	readMore  chan struct{}
@@ -219,12 +221,15 @@ func (s *netSocket) writeLoop() {
 		select {
 		case <-s.writeWork:
 		case <-s.done:
-			return
 		}
 		for {
 			s.mu.Lock()
-			if s.closed {
+			if s.closed && (len(s.wbuf) == 0 || !s.linger) {
+				linger := s.linger
 				s.mu.Unlock()
+				if linger {
+					s.conn.Close() // all that was accepted is written
+				}
 				return
 			}
 			if len(s.wbuf) == 0 {
@@ -241,13 +246,26 @@ func (s *netSocket) writeLoop() {
 				break
 			}
 			out, s.wbuf = s.wbuf, out[:0]
+			s.writing = true
+			closed := s.closed
 			s.mu.Unlock()
-			// Room again: writable, whether or not the last writev came
-			// up short (one that took exactly the room left did not say
-			// so, and the loop may be waiting to write more).
-			s.notify(evloop.Writable)
-			if _, err := s.conn.Write(out); err != nil {
-				s.failWrite(err)
+			if !closed {
+				// Room again: writable, whether or not the last writev
+				// came up short (one that took exactly the room left did
+				// not say so, and the loop may be waiting to write more).
+				s.notify(evloop.Writable)
+			}
+			_, err := s.conn.Write(out)
+			s.mu.Lock()
+			s.writing = false
+			closed = s.closed
+			s.mu.Unlock()
+			if err != nil {
+				if closed {
+					s.conn.Close()
+				} else {
+					s.failWrite(err)
+				}
 				return
 			}
 		}
@@ -296,20 +314,39 @@ func (s *netSocket) shutdownWrite() {
 	signal(s.writeWork)
 }
 
-// close closes the connection, dropping what is not written yet, and
+// netCloseLinger bounds how long a closed netSocket goes on writing what
+// it had accepted (a kernel socket sends its buffer after close too).
+const netCloseLinger = 5 * time.Second
+
+// close closes the connection and returns at once; no notification
+// follows. When everything accepted is written, it closes the conn and
 // waits for the reader and writer goroutines to end (a blocked Read or
-// Write returns when the conn is closed). No notification follows.
-// Later calls return what the first returned.
+// Write returns when the conn is closed). Else, as close(2) on a socket,
+// the writer goes on writing the rest for up to netCloseLinger, then
+// closes the conn; reading stops at once. Later calls return what the
+// first returned.
 func (s *netSocket) close() error {
 	s.mu.Lock()
 	if s.closed {
+		linger := s.linger
 		s.mu.Unlock()
-		s.wg.Wait()
+		if !linger {
+			s.wg.Wait()
+		}
 		return s.closeErr
 	}
 	s.closed = true
-	s.rbuf, s.wbuf = nil, nil
+	s.rbuf = nil
+	s.linger = len(s.wbuf) > 0 || s.writing
 	close(s.done)
+	if s.linger {
+		s.mu.Unlock()
+		past := time.Unix(1, 0)
+		_ = s.conn.SetReadDeadline(past) // the reader stops
+		_ = s.conn.SetWriteDeadline(time.Now().Add(netCloseLinger))
+		signal(s.writeWork)
+		return nil
+	}
 	s.mu.Unlock()
 	err := s.conn.Close()
 	s.wg.Wait()

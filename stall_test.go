@@ -1,3 +1,5 @@
+//go:build unix
+
 package lws_test
 
 // A peer that never reads is dropped after Limits.WriteStallTimeout in

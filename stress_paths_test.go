@@ -19,6 +19,7 @@ import (
 // ended, whichever ends first, and then in order; OnReceive never runs
 // while PauseRx is in effect.
 func TestPauseRxAndOutputHoldInterleaved(t *testing.T) {
+	fdBackendOnly(t, "a small SO_SNDBUF set on Conn.FD")
 	for _, userFirst := range []bool{true, false} {
 		name := "hold ends first"
 		if userFirst {

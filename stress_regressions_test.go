@@ -30,6 +30,7 @@ import (
 // connection waits for an event that never comes, neither readable (held)
 // nor writable (nothing queued), until keepalive drops it.
 func TestHoldEndsWhenOutputDrainsOutsideWritable(t *testing.T) {
+	fdBackendOnly(t, "a small SO_SNDBUF set on Conn.FD")
 	const limit, big = 256 << 10, 200 << 10
 	var conn atomic.Pointer[lws.Conn]
 	filled := make(chan struct{})

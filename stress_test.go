@@ -258,11 +258,11 @@ func TestBackends(t *testing.T) {
 	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil { // the runtime's own poller first
 		ln.Close()
 	}
-	for _, b := range []lws.Backend{lws.BackendDefault, lws.BackendPoll, lws.BackendPortable} {
+	for _, b := range []lws.Backend{lws.BackendEpoll, lws.BackendPoll, lws.BackendPortable} {
 		before := epolls()
 		svc := startService(t, lws.Config{Loops: 2, Backend: b, Protocols: []*lws.Protocol{echoProtocol("echo")}})
 		want := before
-		if b == lws.BackendDefault {
+		if b == lws.BackendEpoll {
 			want += 2
 		}
 		if got := epolls(); got != want {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,17 @@ func (c *rawConn) expectClose(t testing.TB) (code int, reason string) {
 			t.Fatalf("after the close frame the server did not end the connection: %v", err)
 		}
 		return code, reason
+	}
+}
+
+// fdBackendOnly skips a test of what only the descriptor backends (epoll,
+// poll) promise, such as no goroutine and no allocation per connection,
+// or a socket option set on Conn.FD, when the suite runs with the
+// portable backend forced (LWS_TEST_BACKEND=portable), which costs two
+// goroutines and buffers per connection by design.
+func fdBackendOnly(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv("LWS_TEST_BACKEND") == "portable" {
+		t.Skipf("the portable backend does not promise it: %s", what)
 	}
 }

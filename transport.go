@@ -167,6 +167,17 @@ func (c *Conn) sockConnectError() error {
 	return sockio.ConnectError(c.fd)
 }
 
+// sockRearmReadable runs when a readiness event found reading paused or
+// held, or left it so: a level-triggered poller reports the socket again
+// once reading resumes, and so must the portable backend, whose
+// notifications are delivered once: the netSocket notifies again, and the
+// loop keeps that until the connection watches for reading.
+func (c *Conn) sockRearmReadable() {
+	if c.loop.portable && c.rare != nil && c.rare.ns != nil {
+		c.rare.ns.notify(evloop.Readable)
+	}
+}
+
 // sockLocalAddr is the socket's local address, or nil.
 func (c *Conn) sockLocalAddr() net.Addr {
 	if c.loop.portable {
@@ -202,6 +213,9 @@ func (h *connHandler) OnEvents(_ int, ev evloop.Events) {
 			}
 		} else {
 			c.readable()
+		}
+		if ev&evloop.Readable != 0 && !c.canRead() {
+			c.sockRearmReadable()
 		}
 	}
 	if c.state != stateDead && ev&evloop.Writable != 0 {

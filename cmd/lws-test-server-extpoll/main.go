@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command lws-test-server-extpoll is libwebsockets' test server with an
 // external poll loop (libwebsockets-test-server-extpoll): the same wire
 // behaviour as lws-test-server (the test page over HTTP, the

@@ -1,4 +1,4 @@
-//go:build lwsfault
+//go:build lwsfault && unix
 
 package sockio
 
