@@ -2,8 +2,8 @@
 # runs every test with -race (the stress test's bounded slice with the
 # lwsdebug and lwsfault checks), the library's suite again with poll(2) and
 # with the portable backend forced, the tests that skip checks under -race
-# again without it, then a
-# short pass of every fuzz target (FUZZTIME executions each). Keep it well under 15 minutes.
+# again without it, then a short pass of every fuzz target (FUZZTIME
+# executions each). Keep it well under 15 minutes.
 GO      ?= go
 # A count, not a duration: Go 1.26's fuzz coordinator can report its own
 # -fuzztime deadline as a failure ("context deadline exceeded", no
