@@ -41,6 +41,13 @@
 // connections; plain HTTP (http.go) and the handshakes use the same
 // transport.
 //
+// A socket is a descriptor the loop's poller watches (epoll on Linux,
+// poll(2) on the other unix systems), or, on the portable backend
+// ([BackendPortable]: Windows, or when [Config.Backend] asks for it), a
+// net.Conn that a reader and a writer goroutine serve, notifying the loop
+// (netsocket.go). The socket seam takes that branch; nothing above it
+// knows which backend runs.
+//
 // # Where to start
 //
 //   - A server: [New] with a [Config] listing the [Protocol]s, then
