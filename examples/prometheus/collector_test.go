@@ -14,7 +14,6 @@ import (
 
 	"github.com/lws-go/lws"
 	lwsprom "github.com/lws-go/lws/examples/prometheus"
-	"github.com/lws-go/lws/wsproto"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -39,7 +38,7 @@ func startEcho() (svc *lws.Service, stop func(), err error) {
 
 // talk opens a connection to svc, has each message echoed, and closes it
 // with code, then waits until the service counts it closed.
-func talk(svc *lws.Service, code wsproto.CloseCode, msgs ...string) error {
+func talk(svc *lws.Service, code lws.CloseCode, msgs ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := lws.Dial(ctx, "ws://"+svc.Addr().String()+"/", nil)
@@ -47,7 +46,7 @@ func talk(svc *lws.Service, code wsproto.CloseCode, msgs ...string) error {
 		return err
 	}
 	for _, m := range msgs {
-		if err := conn.WriteMessage(ctx, wsproto.OpText, []byte(m)); err != nil {
+		if err := conn.WriteMessage(ctx, lws.WriteText, []byte(m)); err != nil {
 			return err
 		}
 		if _, _, err := conn.ReadMessage(ctx); err != nil {
@@ -74,10 +73,10 @@ func TestCollector(t *testing.T) {
 	defer stop()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(lwsprom.NewCollector(svc, prometheus.Labels{"service": "echo"}))
-	if err := talk(svc, wsproto.CloseNormal, "hello", "metrics"); err != nil {
+	if err := talk(svc, lws.CloseNormal, "hello", "metrics"); err != nil {
 		t.Fatal(err)
 	}
-	if err := talk(svc, wsproto.CloseGoingAway, "bye"); err != nil {
+	if err := talk(svc, lws.CloseGoingAway, "bye"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -130,7 +129,7 @@ func ExampleNewCollector() {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	if err := talk(svc, wsproto.CloseNormal, "hello"); err != nil {
+	if err := talk(svc, lws.CloseNormal, "hello"); err != nil {
 		log.Fatal(err)
 	}
 	resp, err := http.Get(srv.URL + "/metrics")
