@@ -64,32 +64,29 @@ func ExampleService_UpgradeWith() {
 	defer srv.Close()
 	url := "ws://" + ln.Addr().String() + "/chat"
 
-	// The cookie set on w arrives with the 101 response (net/http's client
-	// shows it; the connection it upgraded is closed at once).
-	for _, token := range []string{"t-carol", "wrong"} {
-		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/chat", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Connection", "Upgrade")
-		req.Header.Set("Upgrade", "websocket")
-		req.Header.Set("Sec-WebSocket-Version", "13")
-		req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(token+":", resp.Status, resp.Cookies())
-		resp.Body.Close()
-	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	dial := func(token string) (*lws.ClientConn, error) {
+		return lws.Dial(ctx, url, &lws.DialOptions{Header: http.Header{"Authorization": {"Bearer " + token}}})
+	}
 	join := func(token string) *lws.ClientConn {
-		conn, err := lws.Dial(ctx, url, &lws.DialOptions{Header: http.Header{"Authorization": {"Bearer " + token}}})
+		conn, err := dial(token)
 		if err != nil {
 			log.Fatal(err)
 		}
 		return conn
 	}
+
+	// The cookie set on w arrives with the 101 response; a request the
+	// middleware refuses gets its answer.
+	carol := join("t-carol")
+	fmt.Println("t-carol:", carol.Response().Status, carol.Response().Cookies())
+	carol.Close(lws.CloseNormal, "")
+	var refused *lws.HandshakeError
+	if _, err := dial("wrong"); errors.As(err, &refused) {
+		fmt.Println("wrong:", refused.Status, http.StatusText(refused.Status))
+	}
+
 	read := func(who string, conn *lws.ClientConn) {
 		_, msg, err := conn.ReadMessage(ctx)
 		if err != nil {
@@ -109,7 +106,7 @@ func ExampleService_UpgradeWith() {
 	read("bob", bob)
 	// Output:
 	// t-carol: 101 Switching Protocols [chat_session=session-of-carol]
-	// wrong: 401 Unauthorized []
+	// wrong: 401 Unauthorized
 	// alice reads "alice joined"
 	// alice reads "bob joined"
 	// bob reads "bob joined"
