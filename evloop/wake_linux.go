@@ -28,25 +28,12 @@ func newWaker() (waker, error) {
 // per call.
 var eventfdOne = binary.NativeEndian.AppendUint64(nil, 1)
 
-// signal adds 1 to the counter. EAGAIN (counter saturated) still leaves it readable.
-func (w *waker) signal() {
-	for {
-		_, err := sockio.Write(w.wfd, eventfdOne)
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
+// signal adds 1 to the counter (sockio retries an interrupted write).
+// EAGAIN (counter saturated) still leaves it readable.
+func (w *waker) signal() { _, _ = sockio.Write(w.wfd, eventfdOne) }
 
 // drain resets the counter with one read.
-func (w *waker) drain() {
-	for {
-		_, err := sockio.Read(w.rfd, w.buf[:])
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
+func (w *waker) drain() { _, _ = sockio.Read(w.rfd, w.buf[:]) }
 
 func (w *waker) close() error {
 	if w.rfd < 0 {

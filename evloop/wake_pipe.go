@@ -5,6 +5,7 @@ package evloop
 import (
 	"syscall"
 
+	"github.com/lws-go/lws/internal/sockio"
 	"golang.org/x/sys/unix"
 )
 
@@ -44,23 +45,14 @@ func newPipeWaker() (pipeWaker, error) {
 // (-race included) allocates it per call.
 var pipeSignal = []byte{1}
 
-// signal writes one byte. EAGAIN (pipe full) still leaves it readable.
-func (w *pipeWaker) signal() {
-	for {
-		_, err := unix.Write(w.wfd, pipeSignal)
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
+// signal writes one byte (sockio retries an interrupted write). EAGAIN
+// (pipe full) still leaves it readable.
+func (w *pipeWaker) signal() { _, _ = sockio.Write(w.wfd, pipeSignal) }
 
 // drain reads until the pipe is empty.
 func (w *pipeWaker) drain() {
 	for {
-		n, err := unix.Read(w.rfd, w.buf[:])
-		if err == unix.EINTR {
-			continue
-		}
+		n, err := sockio.Read(w.rfd, w.buf[:])
 		if err != nil || n < len(w.buf) {
 			return
 		}
