@@ -295,11 +295,7 @@ func (c *Conn) enqueue(m *sendMsg) {
 // established, or before (a client connection's messages wait for its
 // handshake).
 func (s connState) canQueue() bool {
-	switch s {
-	case stateWS, stateHTTP, stateConnecting, stateClientHandshake:
-		return true
-	}
-	return false
+	return s.in(1<<stateWS | 1<<stateHTTP | 1<<stateConnecting | 1<<stateClientHandshake)
 }
 
 // schedulePump posts one pump for the connection. Posting rather than
