@@ -23,6 +23,9 @@ const (
 	stateDead                             // fd closed, removed from the table
 )
 
+// in reports whether s is one of the states of set, a bit set of 1<<state.
+func (s connState) in(set uint32) bool { return set&(1<<s) != 0 }
+
 func (s connState) String() string {
 	switch s {
 	case stateHTTP:

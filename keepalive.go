@@ -197,11 +197,7 @@ func (c *Conn) deadlinePassed() {
 // writes reports whether output can wait for the socket in this state:
 // the states the write-stall watch covers.
 func (s connState) writes() bool {
-	switch s {
-	case stateWS, stateHTTP, stateClosing, stateDraining:
-		return true
-	}
-	return false
+	return s.in(1<<stateWS | 1<<stateHTTP | 1<<stateClosing | 1<<stateDraining)
 }
 
 // checkWatch checks the watches of the connection at now; it reports

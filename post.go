@@ -21,6 +21,7 @@ package lws
 
 import (
 	"errors"
+	"math"
 	"sync/atomic"
 
 	"github.com/lws-go/lws/logging"
@@ -294,11 +295,7 @@ func (c *Conn) enqueue(m *sendMsg) {
 // established, or before (a client connection's messages wait for its
 // handshake).
 func (s connState) canQueue() bool {
-	switch s {
-	case stateWS, stateHTTP, stateConnecting, stateClientHandshake:
-		return true
-	}
-	return false
+	return s.in(1<<stateWS | 1<<stateHTTP | 1<<stateConnecting | 1<<stateClientHandshake)
 }
 
 // schedulePump posts one pump for the connection. Posting rather than
@@ -331,20 +328,7 @@ func (c *Conn) pumpSend() {
 			c.schedulePump()
 			return
 		}
-		var moved int64
-		for c.sq.waiting() && c.unsent() < sendBatchBytes {
-			q := c.sq.l
-			m := q.msgs[q.head]
-			q.msgs[q.head] = nil
-			q.head++
-			c.queueFrame(m.op, true, m.data)
-			moved += int64(len(m.data))
-		}
-		c.sq.bytes.Add(-moved)
-		c.sq.l.size -= moved
-		if q := c.sq.l; q.head == len(q.msgs) {
-			q.msgs, q.head = q.msgs[:0], 0
-		}
+		c.moveQueued(sendBatchBytes)
 		c.flush()
 		if c.state != stateWS {
 			return
@@ -358,9 +342,20 @@ func (c *Conn) pumpSend() {
 // Messages waiting behind an unfinished fragmented Write cannot go out
 // and are dropped with the queue.
 func (c *Conn) sendQueuedBeforeClose() {
+	c.moveQueued(math.MaxInt)
+	c.dropSendQueue()
+}
+
+// moveQueued frames queued messages into the output buffer, in order,
+// while one is waiting and the output holds less than limit bytes unsent,
+// and takes them off the queue's accounts.
+func (c *Conn) moveQueued(limit int) {
+	q := c.sq.l
+	if q == nil {
+		return
+	}
 	var moved int64
-	for c.sq.waiting() {
-		q := c.sq.l
+	for c.sq.waiting() && c.unsent() < limit {
 		m := q.msgs[q.head]
 		q.msgs[q.head] = nil
 		q.head++
@@ -368,10 +363,10 @@ func (c *Conn) sendQueuedBeforeClose() {
 		moved += int64(len(m.data))
 	}
 	c.sq.bytes.Add(-moved)
-	if c.sq.l != nil {
-		c.sq.l.size -= moved
+	q.size -= moved
+	if q.head == len(q.msgs) {
+		q.msgs, q.head = q.msgs[:0], 0
 	}
-	c.dropSendQueue()
 }
 
 // dropSendQueue discards the queued messages.

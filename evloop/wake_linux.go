@@ -5,54 +5,19 @@ package evloop
 import (
 	"encoding/binary"
 
-	"github.com/lws-go/lws/internal/sockio"
 	"golang.org/x/sys/unix"
 )
 
-// waker is an eventfd: one fd for both ends.
-type waker struct {
-	rfd, wfd int
-	buf      [8]byte // drain's read buffer (loop goroutine only)
-}
+// eventfdOne is the 8-byte 1 an eventfd waker's signal adds to the
+// counter, outside the stack so that no build (-race included) allocates
+// it per call.
+var eventfdOne = binary.NativeEndian.AppendUint64(nil, 1)
 
+// newWaker makes an eventfd waker: one fd for both ends.
 func newWaker() (waker, error) {
 	fd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
 		return waker{rfd: -1, wfd: -1}, err
 	}
-	return waker{rfd: fd, wfd: fd}, nil
-}
-
-// eventfdOne is the 8-byte 1 that signal writes. It and the drain buffer
-// live outside the stack so that no build (-race included) allocates them
-// per call.
-var eventfdOne = binary.NativeEndian.AppendUint64(nil, 1)
-
-// signal adds 1 to the counter. EAGAIN (counter saturated) still leaves it readable.
-func (w *waker) signal() {
-	for {
-		_, err := sockio.Write(w.wfd, eventfdOne)
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
-
-// drain resets the counter with one read.
-func (w *waker) drain() {
-	for {
-		_, err := sockio.Read(w.rfd, w.buf[:])
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
-
-func (w *waker) close() error {
-	if w.rfd < 0 {
-		return nil
-	}
-	err := unix.Close(w.rfd)
-	w.rfd, w.wfd = -1, -1
-	return err
+	return waker{rfd: fd, wfd: fd, sig: eventfdOne}, nil
 }

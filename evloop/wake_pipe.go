@@ -8,17 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pipeWaker is a non-blocking, close-on-exec pipe: the wake-up where there
-// is no eventfd. It builds on Linux too, where its tests run it.
-type pipeWaker struct {
-	rfd, wfd int
-	buf      [64]byte // drain's read buffer (loop goroutine only)
-}
+// pipeSignal is the byte a pipe waker's signal writes, outside the stack so
+// that no build (-race included) allocates it per call.
+var pipeSignal = []byte{1}
 
-// newPipeWaker makes the pipe close-on-exec while syscall.ForkLock is
-// held, so that a fork of another goroutine cannot pass it to a child in
-// between (these systems have no pipe2 with O_CLOEXEC everywhere).
-func newPipeWaker() (pipeWaker, error) {
+// newPipeWaker makes the waker of systems with no eventfd: a non-blocking,
+// close-on-exec pipe. It builds on Linux too, where its tests run it. The
+// pipe is made close-on-exec while syscall.ForkLock is held, so that a fork
+// of another goroutine cannot pass it to a child in between (these systems
+// have no pipe2 with O_CLOEXEC everywhere).
+func newPipeWaker() (waker, error) {
 	var p [2]int
 	syscall.ForkLock.RLock()
 	err := unix.Pipe(p[:])
@@ -28,53 +27,14 @@ func newPipeWaker() (pipeWaker, error) {
 	}
 	syscall.ForkLock.RUnlock()
 	if err != nil {
-		return pipeWaker{rfd: -1, wfd: -1}, err
+		return waker{rfd: -1, wfd: -1}, err
 	}
-	w := pipeWaker{rfd: p[0], wfd: p[1]}
+	w := waker{rfd: p[0], wfd: p[1], sig: pipeSignal}
 	for _, fd := range p {
 		if err := unix.SetNonblock(fd, true); err != nil {
 			w.close()
-			return pipeWaker{rfd: -1, wfd: -1}, err
+			return waker{rfd: -1, wfd: -1}, err
 		}
 	}
 	return w, nil
-}
-
-// pipeSignal is the byte signal writes, outside the stack so that no build
-// (-race included) allocates it per call.
-var pipeSignal = []byte{1}
-
-// signal writes one byte. EAGAIN (pipe full) still leaves it readable.
-func (w *pipeWaker) signal() {
-	for {
-		_, err := unix.Write(w.wfd, pipeSignal)
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
-
-// drain reads until the pipe is empty.
-func (w *pipeWaker) drain() {
-	for {
-		n, err := unix.Read(w.rfd, w.buf[:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n < len(w.buf) {
-			return
-		}
-	}
-}
-
-func (w *pipeWaker) close() error {
-	if w.rfd < 0 {
-		return nil
-	}
-	err := unix.Close(w.rfd)
-	if err2 := unix.Close(w.wfd); err == nil {
-		err = err2
-	}
-	w.rfd, w.wfd = -1, -1
-	return err
 }

@@ -2,7 +2,5 @@
 
 package evloop
 
-// waker is a pipe: these systems have no eventfd.
-type waker = pipeWaker
-
+// newWaker makes a pipe waker: these systems have no eventfd.
 func newWaker() (waker, error) { return newPipeWaker() }

@@ -95,6 +95,47 @@ func (h *headBuffer) feed(p headParser, b []byte) (n int, done bool, err error) 
 	return take, false, nil
 }
 
+// addField appends the header field in buf[s:e] whose name, already checked
+// by the caller, ends at the colon at buf[s+colon]: it trims the value's
+// surrounding blanks and lower-cases the name in place. ok is false, and
+// nothing is appended, when the value holds a control character; name and
+// value are then what the caller's error names.
+func (h *headBuffer) addField(s, colon, e int) (name, value []byte, ok bool) {
+	line := h.buf[s:e]
+	name = line[:colon]
+	vs, ve := colon+1, len(line)
+	for vs < ve && (line[vs] == ' ' || line[vs] == '\t') {
+		vs++
+	}
+	for ve > vs && (line[ve-1] == ' ' || line[ve-1] == '\t') {
+		ve--
+	}
+	for _, c := range line[vs:ve] {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return name, line[vs:ve], false
+		}
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			name[i] = c + ('a' - 'A')
+		}
+	}
+	h.fields = append(h.fields, fieldSpan{span{s, s + colon}, span{s + vs, s + ve}})
+	return name, line[vs:ve], true
+}
+
+// errorOrNil turns a parser's typed error into an error that is nil when e
+// is, as headParser's methods must return.
+func errorOrNil[E interface {
+	*Error | *ResponseError
+	error
+}](e E) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
 func (h *headBuffer) fail(e error) error {
 	h.state = stateFailed
 	h.err = e

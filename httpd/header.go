@@ -51,11 +51,7 @@ func (h Header) HasToken(name, token string) bool {
 		v := h[i].Value
 		for v != "" {
 			var elem string
-			if c := strings.IndexByte(v, ','); c >= 0 {
-				elem, v = v[:c], v[c+1:]
-			} else {
-				elem, v = v, ""
-			}
+			elem, v, _ = strings.Cut(v, ",")
 			if strings.EqualFold(trimOWS(elem), token) {
 				return true
 			}

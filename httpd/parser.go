@@ -112,19 +112,9 @@ func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
 }
 
 // headLine, headFinish and headTooLong are the headParser hooks.
-func (p *Parser) headLine(nl int) error {
-	if e := p.line(nl); e != nil {
-		return e
-	}
-	return nil
-}
+func (p *Parser) headLine(nl int) error { return errorOrNil(p.line(nl)) }
 
-func (p *Parser) headFinish() error {
-	if e := p.finish(); e != nil {
-		return e
-	}
-	return nil
-}
+func (p *Parser) headFinish() error { return errorOrNil(p.finish()) }
 
 func (p *Parser) headTooLong() error {
 	if !p.haveReq {
@@ -312,24 +302,9 @@ func (p *Parser) headerLine(s, e int) *Error {
 	if !isToken(name) {
 		return newError(400, "invalid character in header name "+quote(name))
 	}
-	vs, ve := colon+1, len(line)
-	for vs < ve && (line[vs] == ' ' || line[vs] == '\t') {
-		vs++
+	if name, value, ok := p.addField(s, colon, e); !ok {
+		return newError(400, "invalid character in value of header "+quote(name)+": "+quote(value))
 	}
-	for ve > vs && (line[ve-1] == ' ' || line[ve-1] == '\t') {
-		ve--
-	}
-	for _, c := range line[vs:ve] {
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return newError(400, "invalid character in value of header "+quote(name)+": "+quote(line[vs:ve]))
-		}
-	}
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			name[i] = c + ('a' - 'A')
-		}
-	}
-	p.fields = append(p.fields, fieldSpan{span{s, s + colon}, span{s + vs, s + ve}})
 	return nil
 }
 

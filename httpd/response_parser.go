@@ -70,19 +70,9 @@ func (p *ResponseParser) Feed(b []byte) (n int, done bool, err error) {
 }
 
 // headLine, headFinish and headTooLong are the headParser hooks.
-func (p *ResponseParser) headLine(nl int) error {
-	if e := p.line(nl); e != nil {
-		return e
-	}
-	return nil
-}
+func (p *ResponseParser) headLine(nl int) error { return errorOrNil(p.line(nl)) }
 
-func (p *ResponseParser) headFinish() error {
-	if e := p.finish(); e != nil {
-		return e
-	}
-	return nil
-}
+func (p *ResponseParser) headFinish() error { return errorOrNil(p.finish()) }
 
 func (p *ResponseParser) headTooLong() error {
 	return newResponseError("response head longer than " +
@@ -162,24 +152,9 @@ func (p *ResponseParser) headerLine(s, e int) *ResponseError {
 	if !isToken(name) {
 		return newResponseError("invalid header name " + quote(name))
 	}
-	vs, ve := colon+1, len(line)
-	for vs < ve && (line[vs] == ' ' || line[vs] == '\t') {
-		vs++
+	if name, value, ok := p.addField(s, colon, e); !ok {
+		return newResponseError("invalid character in value of header " + quote(name) + ": " + quote(value))
 	}
-	for ve > vs && (line[ve-1] == ' ' || line[ve-1] == '\t') {
-		ve--
-	}
-	for _, c := range line[vs:ve] {
-		if (c < ' ' && c != '\t') || c == 0x7f {
-			return newResponseError("invalid character in value of header " + quote(name) + ": " + quote(line[vs:ve]))
-		}
-	}
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			name[i] = c + ('a' - 'A')
-		}
-	}
-	p.fields = append(p.fields, fieldSpan{span{s, s + colon}, span{s + vs, s + ve}})
 	return nil
 }
 

@@ -70,11 +70,7 @@ func OpenStatic(root, urlPath string) (f *os.File, size int64, ctype string, sta
 func hasDotDot(p string) bool {
 	for p != "" {
 		var seg string
-		if i := strings.IndexByte(p, '/'); i >= 0 {
-			seg, p = p[:i], p[i+1:]
-		} else {
-			seg, p = p, ""
-		}
+		seg, p, _ = strings.Cut(p, "/")
 		if seg == ".." {
 			return true
 		}

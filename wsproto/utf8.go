@@ -52,64 +52,57 @@ var (
 	utf8Next  [u8NumStates][ccNumClasses]utf8State
 )
 
+// utf8ClassRanges gives the class of each byte range; the bytes it leaves
+// out (C0, C1, F5-FF) are ccInvalid.
+var utf8ClassRanges = [...]struct{ lo, hi, class uint8 }{
+	{0x00, 0x7F, ccASCII}, {0x80, 0x8F, ccCont8x}, {0x90, 0x9F, ccCont9x}, {0xA0, 0xBF, ccContAB},
+	{0xC2, 0xDF, ccLead2}, {0xE0, 0xE0, ccE0}, {0xE1, 0xEC, ccLead3}, {0xED, 0xED, ccED},
+	{0xEE, 0xEF, ccLead3}, {0xF0, 0xF0, ccF0}, {0xF1, 0xF3, ccLead4}, {0xF4, 0xF4, ccF4},
+}
+
+// anyCont is the class set of every continuation byte (80-BF).
+const anyCont = 1<<ccCont8x | 1<<ccCont9x | 1<<ccContAB
+
+// utf8Steps are the moves valid input makes: from a state, on a byte of
+// one of the classes (a bit set, 1<<class), to the next state. Every other
+// state and class rejects.
+var utf8Steps = [...]struct {
+	from    utf8State
+	classes uint16
+	to      utf8State
+}{
+	// Between sequences: ASCII stays, a lead byte opens a sequence.
+	{u8Accept, 1 << ccASCII, u8Accept}, {u8Accept, 1 << ccLead2, u8Need1},
+	{u8Accept, 1 << ccE0, u8AfterE0}, {u8Accept, 1 << ccLead3, u8Need2},
+	{u8Accept, 1 << ccED, u8AfterED}, {u8Accept, 1 << ccF0, u8AfterF0},
+	{u8Accept, 1 << ccLead4, u8Need3}, {u8Accept, 1 << ccF4, u8AfterF4},
+	// Inside a sequence: a continuation byte in the state's range.
+	{u8Need1, anyCont, u8Accept}, {u8Need2, anyCont, u8Need1}, {u8Need3, anyCont, u8Need2},
+	{u8AfterE0, 1 << ccContAB, u8Need1}, {u8AfterED, 1<<ccCont8x | 1<<ccCont9x, u8Need1},
+	{u8AfterF0, 1<<ccCont9x | 1<<ccContAB, u8Need2}, {u8AfterF4, 1 << ccCont8x, u8Need2},
+}
+
 func init() {
-	for b := 0; b < 256; b++ {
-		var c uint8
-		switch {
-		case b <= 0x7F:
-			c = ccASCII
-		case b <= 0x8F:
-			c = ccCont8x
-		case b <= 0x9F:
-			c = ccCont9x
-		case b <= 0xBF:
-			c = ccContAB
-		case b <= 0xC1:
-			c = ccInvalid
-		case b <= 0xDF:
-			c = ccLead2
-		case b == 0xE0:
-			c = ccE0
-		case b == 0xED:
-			c = ccED
-		case b <= 0xEF:
-			c = ccLead3
-		case b == 0xF0:
-			c = ccF0
-		case b <= 0xF3:
-			c = ccLead4
-		case b == 0xF4:
-			c = ccF4
-		default:
-			c = ccInvalid
+	for b := range utf8Class {
+		utf8Class[b] = ccInvalid
+	}
+	for _, r := range utf8ClassRanges {
+		for b := int(r.lo); b <= int(r.hi); b++ {
+			utf8Class[b] = r.class
 		}
-		utf8Class[b] = c
 	}
 	for s := range utf8Next {
 		for c := range utf8Next[s] {
 			utf8Next[s][c] = u8Reject
 		}
 	}
-	// Between sequences: ASCII stays, a lead byte opens a sequence.
-	utf8Next[u8Accept][ccASCII] = u8Accept
-	utf8Next[u8Accept][ccLead2] = u8Need1
-	utf8Next[u8Accept][ccE0] = u8AfterE0
-	utf8Next[u8Accept][ccLead3] = u8Need2
-	utf8Next[u8Accept][ccED] = u8AfterED
-	utf8Next[u8Accept][ccF0] = u8AfterF0
-	utf8Next[u8Accept][ccLead4] = u8Need3
-	utf8Next[u8Accept][ccF4] = u8AfterF4
-	for _, c := range []int{ccCont8x, ccCont9x, ccContAB} {
-		utf8Next[u8Need1][c] = u8Accept
-		utf8Next[u8Need2][c] = u8Need1
-		utf8Next[u8Need3][c] = u8Need2
+	for _, st := range utf8Steps {
+		for c := range utf8Next[st.from] {
+			if st.classes&(1<<c) != 0 {
+				utf8Next[st.from][c] = st.to
+			}
+		}
 	}
-	utf8Next[u8AfterE0][ccContAB] = u8Need1
-	utf8Next[u8AfterED][ccCont8x] = u8Need1
-	utf8Next[u8AfterED][ccCont9x] = u8Need1
-	utf8Next[u8AfterF0][ccCont9x] = u8Need2
-	utf8Next[u8AfterF0][ccContAB] = u8Need2
-	utf8Next[u8AfterF4][ccCont8x] = u8Need2
 }
 
 // Write feeds p to the validator. It returns false as soon as the input seen

@@ -17,28 +17,21 @@ const FaultInjection = true
 // readOnce, writeOnce and writev3Once are one system call each (io.go
 // retries them when interrupted), with the faults set by SetFaults and
 // ResetAfter.
-func readOnce(fd int, p []byte) (int, error) {
-	if !inj.on.Load() {
-		return read(fd, p)
-	}
-	k, r, err := inj.decide(fd, len(p), false)
-	if err != nil {
-		return 0, err
-	}
-	n, err := read(fd, p[:k])
-	inj.moved(r, n)
-	return n, err
-}
+func readOnce(fd int, p []byte) (int, error) { return faulted(fd, p, false, read) }
 
-func writeOnce(fd int, p []byte) (int, error) {
+func writeOnce(fd int, p []byte) (int, error) { return faulted(fd, p, true, write) }
+
+// faulted is one call of sys (read or write) on fd with p, or of the
+// fault decided in its place.
+func faulted(fd int, p []byte, isWrite bool, sys func(int, []byte) (int, error)) (int, error) {
 	if !inj.on.Load() {
-		return write(fd, p)
+		return sys(fd, p)
 	}
-	k, r, err := inj.decide(fd, len(p), true)
+	k, r, err := inj.decide(fd, len(p), isWrite)
 	if err != nil {
 		return 0, err
 	}
-	n, err := write(fd, p[:k])
+	n, err := sys(fd, p[:k])
 	inj.moved(r, n)
 	return n, err
 }

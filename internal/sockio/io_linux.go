@@ -32,16 +32,7 @@ func write(fd int, p []byte) (int, error) {
 // the bytes written in all.
 func writev3(fd int, a, b, c []byte) (int, error) {
 	var iov [3]unix.Iovec
-	n, total := 0, 0
-	for _, p := range [3][]byte{a, b, c} {
-		if len(p) == 0 {
-			continue
-		}
-		iov[n].Base = &p[0]
-		iov[n].SetLen(len(p))
-		n++
-		total += len(p)
-	}
+	n, total := iovecs(&iov, a, b, c)
 	if n == 0 {
 		return 0, nil
 	}
@@ -51,13 +42,4 @@ func writev3(fd int, a, b, c []byte) (int, error) {
 	}
 	w, _, e := trap(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
 	return result(w, e)
-}
-
-// result turns a raw call's outcome into unix's convention. Converting an
-// Errno to an error does not allocate.
-func result(n uintptr, e syscall.Errno) (int, error) {
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }

@@ -15,21 +15,10 @@ import (
 // the bytes written in all.
 func writev3(fd int, a, b, c []byte) (int, error) {
 	var iov [3]unix.Iovec
-	n := 0
-	for _, p := range [3][]byte{a, b, c} {
-		if len(p) == 0 {
-			continue
-		}
-		iov[n].Base = &p[0]
-		iov[n].SetLen(len(p))
-		n++
-	}
+	n, _ := iovecs(&iov, a, b, c)
 	if n == 0 {
 		return 0, nil
 	}
 	w, _, e := syscall.Syscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
-	if e != 0 {
-		return 0, e
-	}
-	return int(w), nil
+	return result(w, e)
 }
