@@ -15,32 +15,12 @@ const (
 // EventsToEpoll converts the interest in ev to epoll event bits:
 // EPOLLIN|EPOLLRDHUP for Readable, EPOLLOUT for Writable (level-triggered).
 func EventsToEpoll(ev Events) uint32 {
-	var e uint32
-	if ev&Readable != 0 {
-		e |= unix.EPOLLIN | unix.EPOLLRDHUP
-	}
-	if ev&Writable != 0 {
-		e |= unix.EPOLLOUT
-	}
-	return e
+	return eventsToBits[uint32](ev, unix.EPOLLIN|unix.EPOLLRDHUP, unix.EPOLLOUT)
 }
 
 // EpollToEvents converts epoll revents to Events.
 func EpollToEvents(e uint32) Events {
-	var ev Events
-	if e&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
-		ev |= Readable
-	}
-	if e&unix.EPOLLOUT != 0 {
-		ev |= Writable
-	}
-	if e&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
-		ev |= Hangup
-	}
-	if e&unix.EPOLLERR != 0 {
-		ev |= Error
-	}
-	return ev
+	return bitsToEvents[uint32](e, unix.EPOLLIN|unix.EPOLLPRI, unix.EPOLLOUT, unix.EPOLLRDHUP|unix.EPOLLHUP, unix.EPOLLERR)
 }
 
 type epollPoller struct {
