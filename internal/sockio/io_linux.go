@@ -31,8 +31,7 @@ func write(fd int, p []byte) (int, error) {
 // is already queued and the frame's header, without copying it. It returns
 // the bytes written in all.
 func writev3(fd int, a, b, c []byte) (int, error) {
-	var iov [3]unix.Iovec
-	n, total := iovecs(&iov, a, b, c)
+	iov, n, total := iovecs(a, b, c)
 	if n == 0 {
 		return 0, nil
 	}

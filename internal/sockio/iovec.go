@@ -8,10 +8,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// iovecs fills iov with the non-empty ones of a, b and c, in order, for a
-// writev(2) made as a system call: n is how many it filled, total their
-// bytes.
-func iovecs(iov *[3]unix.Iovec, a, b, c []byte) (n, total int) {
+// iovecs returns the iovecs of the non-empty ones of a, b and c, in order,
+// for a writev(2) made as a system call: n is how many, total their bytes.
+// It returns the array rather than fill the caller's through a pointer: a
+// store through a pointer would make a, b and c escape, and the frame
+// header the caller keeps on its stack with them.
+func iovecs(a, b, c []byte) (iov [3]unix.Iovec, n, total int) {
 	for _, p := range [3][]byte{a, b, c} {
 		if len(p) == 0 {
 			continue
@@ -21,7 +23,7 @@ func iovecs(iov *[3]unix.Iovec, a, b, c []byte) (n, total int) {
 		n++
 		total += len(p)
 	}
-	return n, total
+	return iov, n, total
 }
 
 // result turns a raw call's outcome into unix's convention. Converting an

@@ -5,8 +5,6 @@ package sockio
 import (
 	"syscall"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // writev3 is writev(2) of up to three buffers (empty ones are skipped) on
@@ -14,8 +12,7 @@ import (
 // is already queued and the frame's header, without copying it. It returns
 // the bytes written in all.
 func writev3(fd int, a, b, c []byte) (int, error) {
-	var iov [3]unix.Iovec
-	n, _ := iovecs(&iov, a, b, c)
+	iov, n, _ := iovecs(a, b, c)
 	if n == 0 {
 		return 0, nil
 	}
