@@ -565,10 +565,9 @@ func (c *Conn) dialed(ctx context.Context, nc net.Conn, err error) {
 	cs.cancel()
 	cs.cancel = nil
 	if err == nil {
-		if tc, ok := nc.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
-		}
-		err = c.sockAttach(socket{nc: nc}, evloop.Readable)
+		sock := socket{nc: nc}
+		sock.setNoDelay()
+		err = c.sockAttach(sock, evloop.Readable)
 		if errors.Is(err, evloop.ErrTableFull) {
 			c.failClient(ErrConnectionLimit)
 			return

@@ -110,7 +110,6 @@ func (ln *listener) close() {
 
 // OnEvents accepts a batch of pending connections.
 func (ln *listener) OnEvents(fd int, ev evloop.Events) {
-	s := ln.loop.svc
 	for i := 0; i < acceptBatch; i++ {
 		nfd, remote, err := sockio.Accept(ln.fd, &ln.peer)
 		switch {
@@ -129,36 +128,34 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 			logging.Errf("accept: %v", err)
 			return
 		}
-		if nfd >= s.table.Size() || s.live.Load() >= int64(s.maxConns) || s.closing.Load() {
-			sockio.Close(nfd)
-			ln.refuse(ln.loop.ev.Now(), fmt.Sprintf("at the connection limit (%d): refusing new connections", s.maxConns))
-			continue
-		}
-		ln.refused = 0
-		_ = sockio.SetNoDelay(nfd)
-		target := s.loopFor()
-		if target == ln.loop {
-			target.adoptAccepted(socket{fd: nfd}, remote)
-		} else {
-			target.handOff(socket{fd: nfd}, remote) // handoff.go
-		}
+		ln.admit(socket{fd: nfd}, remote, ln.loop.ev.Now(), true)
 	}
 }
 
 // acceptedNet takes a connection the portable backend's acceptor accepted
 // (on its goroutine, which owns the refusal count then) to a loop.
 func (ln *listener) acceptedNet(nc net.Conn) {
+	ln.admit(socket{nc: nc}, remoteAddrPort(nc.RemoteAddr()), time.Now(), false)
+}
+
+// admit takes an accepted socket to a loop, or refuses it at the
+// connection limit. onLoop says the caller runs on the listener's loop,
+// which then adopts what it keeps at once; other loops get it handed over.
+func (ln *listener) admit(sock socket, remote netip.AddrPort, now time.Time, onLoop bool) {
 	s := ln.loop.svc
-	if s.live.Load() >= int64(s.maxConns) || s.closing.Load() {
-		nc.Close()
-		ln.refuse(time.Now(), fmt.Sprintf("at the connection limit (%d): refusing new connections", s.maxConns))
+	if sock.nc == nil && sock.fd >= s.table.Size() || s.live.Load() >= int64(s.maxConns) || s.closing.Load() {
+		sock.close()
+		ln.refuse(now, fmt.Sprintf("at the connection limit (%d): refusing new connections", s.maxConns))
 		return
 	}
 	ln.refused = 0
-	if tc, ok := nc.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
+	sock.setNoDelay()
+	target := s.loopFor()
+	if onLoop && target == ln.loop {
+		target.adoptAccepted(sock, remote)
+	} else {
+		target.handOff(sock, remote) // handoff.go
 	}
-	s.loopFor().handOff(socket{nc: nc}, remoteAddrPort(nc.RemoteAddr()))
 }
 
 // adoptAccepted makes an accepted socket a connection of the loop, with

@@ -52,6 +52,17 @@ type socket struct {
 	nc net.Conn
 }
 
+// setNoDelay turns Nagle's algorithm off: frames leave when written.
+func (s socket) setNoDelay() {
+	if tc, ok := s.nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+		return
+	}
+	if s.nc == nil {
+		_ = sockio.SetNoDelay(s.fd)
+	}
+}
+
 // close closes a socket no loop took.
 func (s socket) close() {
 	if s.nc != nil {
