@@ -89,7 +89,7 @@ func listen(l *serviceLoop, addr string) (*listener, error) {
 // start starts accepting. When it fails the listener is closed.
 func (ln *listener) start() error {
 	if ln.acc != nil {
-		ln.acc.start(ln.acceptedNet, func(err error) { logging.Errf("accept: %v", err) })
+		ln.acc.start(ln.acceptedNet, ln.acceptFailed)
 		return nil
 	}
 	if err := ln.loop.ev.Add(ln.fd, ln, evloop.Readable); err != nil {
@@ -118,18 +118,31 @@ func (ln *listener) OnEvents(fd int, ev evloop.Events) {
 			return
 		case err == sockio.ErrConnAborted:
 			continue
-		case sockio.OutOfResources(err):
-			// Out of descriptors: stop accepting for a moment instead of
-			// spinning on a listener that stays readable.
-			ln.refuse(ln.loop.ev.Now(), fmt.Sprintf("accept: %v; pausing accept for %v", err, acceptPauseOnFull))
-			ln.pause(acceptPauseOnFull)
-			return
 		default:
-			logging.Errf("accept: %v", err)
+			if d := ln.acceptFailed(err); d > 0 {
+				ln.pause(d)
+			}
 			return
 		}
 		ln.admit(socket{fd: nfd}, remote, ln.loop.ev.Now(), true)
 	}
+}
+
+// acceptFailed reports an accept error and says how long to stop
+// accepting, for both kinds of listener (on the portable backend it runs
+// on the acceptor's goroutine, which owns the refusal count then). Out of
+// descriptors or memory, the listener pauses for acceptPauseOnFull rather
+// than spin on a connection it cannot take, and says so at most once per
+// warnInterval; any other error is logged and 0 leaves the wait to the
+// caller (the descriptor listener waits for the next readiness, the
+// portable acceptor backs off).
+func (ln *listener) acceptFailed(err error) time.Duration {
+	if sockio.OutOfResources(err) {
+		ln.refuse(time.Now(), fmt.Sprintf("accept: %v; pausing accept for %v", err, acceptPauseOnFull))
+		return acceptPauseOnFull
+	}
+	logging.Errf("accept: %v", err)
+	return 0
 }
 
 // acceptedNet takes a connection the portable backend's acceptor accepted

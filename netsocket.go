@@ -356,8 +356,9 @@ func (s *netSocket) close() error {
 	return err
 }
 
-// Accept back-off after an error (file descriptors exhausted, for one):
-// it starts at netAcceptBackoffMin and doubles up to netAcceptBackoffMax.
+// Accept back-off after an error the acceptor's failed callback has no
+// pause for: it starts at netAcceptBackoffMin and doubles up to
+// netAcceptBackoffMax.
 const (
 	netAcceptBackoffMin = 5 * time.Millisecond
 	netAcceptBackoffMax = time.Second
@@ -379,14 +380,15 @@ func newNetAcceptor(ln net.Listener) *netAcceptor {
 
 // start calls accepted with each connection the listener accepts, from
 // the acceptor's goroutine, until close (accepted must hand the conn on,
-// not serve it). An Accept error is passed to failed (which may be nil)
-// and Accept is retried after a back-off, which close cuts short.
-func (a *netAcceptor) start(accepted func(net.Conn), failed func(error)) {
+// not serve it). An Accept error is passed to failed, and Accept is
+// retried after the pause failed returns, or after a back-off that doubles
+// with each error in a row if it returns 0; close cuts the wait short.
+func (a *netAcceptor) start(accepted func(net.Conn), failed func(error) time.Duration) {
 	a.wg.Add(1)
 	go a.run(accepted, failed)
 }
 
-func (a *netAcceptor) run(accepted func(net.Conn), failed func(error)) {
+func (a *netAcceptor) run(accepted func(net.Conn), failed func(error) time.Duration) {
 	defer a.wg.Done()
 	backoff := time.Duration(0)
 	for {
@@ -404,11 +406,12 @@ func (a *netAcceptor) run(accepted func(net.Conn), failed func(error)) {
 			accepted(c)
 			continue
 		}
-		if failed != nil {
-			failed(err)
-		}
 		backoff = min(max(2*backoff, netAcceptBackoffMin), netAcceptBackoffMax)
-		t := time.NewTimer(backoff)
+		wait := failed(err)
+		if wait == 0 {
+			wait = backoff
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-a.done:

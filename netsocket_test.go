@@ -569,10 +569,11 @@ func TestNetAcceptor(t *testing.T) {
 	var mu sync.Mutex
 	var failed []error
 	a := newNetAcceptor(fl)
-	a.start(func(c net.Conn) { conns <- c }, func(err error) {
+	a.start(func(c net.Conn) { conns <- c }, func(err error) time.Duration {
 		mu.Lock()
 		failed = append(failed, err)
 		mu.Unlock()
+		return 0
 	})
 	for i := range 3 {
 		d, err := net.Dial("tcp", ln.Addr().String())
@@ -607,7 +608,7 @@ func TestNetAcceptor(t *testing.T) {
 		t.Fatal("listener still accepting after close")
 	}
 
-	// close during the back-off after an error.
+	// close during the pause after an error.
 	ln2, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -616,9 +617,16 @@ func TestNetAcceptor(t *testing.T) {
 	fl2.failures.Store(1 << 30)
 	failing := make(chan struct{}, 1)
 	a2 := newNetAcceptor(fl2)
-	a2.start(func(c net.Conn) { c.Close() }, func(error) { signal(failing) })
+	var calls atomic.Int32
+	a2.start(func(c net.Conn) { c.Close() }, func(error) time.Duration {
+		signal(failing)
+		if calls.Add(1) == 1 {
+			return 0 // the back-off
+		}
+		return time.Hour // a pause asked for by the callback
+	})
 	<-failing
-	<-failing // a retry happened: the back-off is running
+	<-failing // a retry happened after the back-off: the hour's pause is running
 	closeWithin(t, a2.close)
 	if g := socketGoroutines(); g != "" {
 		t.Fatalf("close during the back-off returned before the goroutine ended:\n%s", g)

@@ -2,7 +2,11 @@
 
 package sockio
 
-import "golang.org/x/sys/unix"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
 
 // ErrAgain is what a call on a non-blocking socket returns when it can move
 // nothing now (EAGAIN): the socket's readiness is reported by the poller
@@ -15,9 +19,14 @@ const ErrConnAborted = unix.ECONNABORTED
 
 // OutOfResources reports whether err says the process or the system is out
 // of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): a call may
-// succeed again once some are released.
+// succeed again once some are released. It sees through the wrapping of
+// package net's errors, so it serves net.Listener.Accept's error too.
 func OutOfResources(err error) bool {
-	switch err {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return false
+	}
+	switch errno {
 	case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
 		return true
 	}
