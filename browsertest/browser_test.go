@@ -36,6 +36,11 @@ func TestTestPage(t *testing.T) {
 	defer cancelAlloc()
 	page1, cancel1 := chromedp.NewContext(allocCtx)
 	defer cancel1()
+	// The second tab's context is made once the first has started the
+	// browser: made before, it would attach to the browser's first tab too.
+	if err := chromedp.Do(page1); err != nil {
+		t.Fatalf("start the browser: %v", err)
+	}
 	page2, cancel2 := chromedp.NewContext(page1) // a second tab of the same browser
 	defer cancel2()
 
@@ -46,6 +51,12 @@ func TestTestPage(t *testing.T) {
 		waitJS(t, page, `document.getElementById("wsdi_statustd").dataset.state === "open" &&
 			document.getElementById("wslm_statustd").dataset.state === "open"`,
 			"page %d: both WebSocket connections open", i+1)
+	}
+
+	// Two tabs, not one seen twice: otherwise the mirror check below would
+	// pass on a page's own echo.
+	if id1, id2 := chromedp.FromContext(page1).Target.TargetID, chromedp.FromContext(page2).Target.TargetID; id1 == id2 {
+		t.Fatalf("both pages are target %s: the second context did not open a tab", id1)
 	}
 
 	// dumb-increment-protocol: the counter on the page advances.
