@@ -119,41 +119,27 @@ func LogLevel() Level { return Level(mask.Load()) }
 // it costs nothing measurable.
 func Enabled(l Level) bool { return mask.Load()&uint32(l) != 0 }
 
-// Errf logs at Err (lwsl_err). Formatting is as fmt.Sprintf; one trailing
-// newline is dropped.
-func Errf(format string, args ...any) {
-	if Enabled(Err) {
-		output(Err, format, args)
-	}
-}
+// Errf logs at Err (lwsl_err): a failure the library could not handle
+// for a connection or the service, such as a listener that cannot accept.
+// Formatting is as fmt.Sprintf; one trailing newline is dropped, as by
+// every function here.
+func Errf(format string, args ...any) { logAt(Err, format, args) }
 
-// Warnf logs at Warn (lwsl_warn).
-func Warnf(format string, args ...any) {
-	if Enabled(Warn) {
-		output(Warn, format, args)
-	}
-}
+// Warnf logs at Warn (lwsl_warn): something went wrong and was handled,
+// a peer dropped for a protocol error or a slow reader, say.
+func Warnf(format string, args ...any) { logAt(Warn, format, args) }
 
-// Noticef logs at Notice (lwsl_notice).
-func Noticef(format string, args ...any) {
-	if Enabled(Notice) {
-		output(Notice, format, args)
-	}
-}
+// Noticef logs at Notice (lwsl_notice), the operator's view of normal
+// events (listening, daemonized, shutting down).
+func Noticef(format string, args ...any) { logAt(Notice, format, args) }
 
-// Infof logs at Info (lwsl_info).
-func Infof(format string, args ...any) {
-	if Enabled(Info) {
-		output(Info, format, args)
-	}
-}
+// Infof logs at Info (lwsl_info): per-connection events.
+func Infof(format string, args ...any) { logAt(Info, format, args) }
 
-// Debugf logs at Debug (lwsl_debug).
-func Debugf(format string, args ...any) {
-	if Enabled(Debug) {
-		output(Debug, format, args)
-	}
-}
+// Debugf logs at Debug (lwsl_debug): detail for the developer of the
+// library, such as every state change of a connection. Guard argument
+// computation that costs something with [Enabled].
+func Debugf(format string, args ...any) { logAt(Debug, format, args) }
 
 // Logf logs at level l (Parser, Header, Ext, Client, Latency, User, or any
 // of the above). If l has several bits, the line is emitted once, at the
@@ -161,6 +147,14 @@ func Debugf(format string, args ...any) {
 func Logf(l Level, format string, args ...any) {
 	if Enabled(l) {
 		output(l&Level(mask.Load()), format, args)
+	}
+}
+
+// logAt is the level functions' body: the mask check inlines into every
+// call site, the formatting stays out of line.
+func logAt(l Level, format string, args []any) {
+	if mask.Load()&uint32(l) != 0 {
+		output(l, format, args)
 	}
 }
 

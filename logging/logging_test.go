@@ -224,7 +224,7 @@ func TestEnabledInlines(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go build -gcflags=-m: %v\n%s", err, out)
 	}
-	for _, fn := range []string{"Enabled", "Errf", "Warnf", "Noticef", "Infof", "Debugf", "LogLevel"} {
+	for _, fn := range []string{"Enabled", "logAt", "Errf", "Warnf", "Noticef", "Infof", "Debugf", "LogLevel"} {
 		if !regexp.MustCompile(`(?m)can inline ` + fn + `( |$)`).Match(out) {
 			t.Errorf("%s is no longer inlinable; compiler output:\n%s", fn, out)
 		}
