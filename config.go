@@ -144,35 +144,28 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = 8192
-	}
-	if l.HandshakeTimeout <= 0 {
-		l.HandshakeTimeout = 10 * time.Second
-	}
-	if l.MaxMessageSize <= 0 {
-		l.MaxMessageSize = 16 << 20
-	}
-	if l.MaxFragments <= 0 {
-		l.MaxFragments = 65536
-	}
-	if l.WriteBufferSize <= 0 {
-		l.WriteBufferSize = 4 << 20
-	}
-	if l.CloseTimeout <= 0 {
-		l.CloseTimeout = 5 * time.Second
-	}
-	if l.SendQueueSize <= 0 {
-		l.SendQueueSize = 4 << 20
-	}
+	orDefault(&l.MaxHeaderBytes, 8192)
+	orDefault(&l.HandshakeTimeout, 10*time.Second)
+	orDefault(&l.MaxMessageSize, 16<<20)
+	orDefault(&l.MaxFragments, 65536)
+	orDefault(&l.WriteBufferSize, 4<<20)
+	orDefault(&l.CloseTimeout, 5*time.Second)
+	orDefault(&l.SendQueueSize, 4<<20)
+	orDefault(&l.PongTimeout, 20*time.Second)
+	// A negative interval or stall timeout turns the feature off; only an
+	// unset one takes the default.
 	if l.PingInterval == 0 {
 		l.PingInterval = 30 * time.Second
-	}
-	if l.PongTimeout <= 0 {
-		l.PongTimeout = 20 * time.Second
 	}
 	if l.WriteStallTimeout == 0 {
 		l.WriteStallTimeout = 30 * time.Second
 	}
 	return l
+}
+
+// orDefault sets *p to def when it is unset (zero or negative).
+func orDefault[T ~int | ~int64](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
 }

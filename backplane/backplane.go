@@ -81,9 +81,7 @@ func Connect(url string, opts *Options) (*Backplane, error) {
 	if len(o.Instance) > 255 {
 		return nil, errors.New("backplane: instance id longer than 255 bytes")
 	}
-	if o.ReconnectWait <= 0 {
-		o.ReconnectWait = 250 * time.Millisecond
-	}
+	orDefault(&o.ReconnectWait, 250*time.Millisecond)
 	var r [6]byte
 	_, _ = rand.Read(r[:])
 	b := &Backplane{id: o.Instance, prefix: escapeToken(o.Prefix), sender: hex.EncodeToString(r[:]), reconnectWait: o.ReconnectWait}

@@ -67,40 +67,25 @@ type StreamOptions struct {
 }
 
 func (o StreamOptions) withDefaults() StreamOptions {
-	if o.MaxMsgs <= 0 {
-		o.MaxMsgs = 100000
-	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = 64 << 20
-	}
-	if o.MaxAge <= 0 {
-		o.MaxAge = 24 * time.Hour
-	}
-	if o.Replicas <= 0 {
-		o.Replicas = 1
-	}
-	if o.BufferMsgs <= 0 {
-		o.BufferMsgs = 65536
-	}
-	if o.BufferBytes <= 0 {
-		o.BufferBytes = 8 << 20
-	}
-	if o.CacheMsgs <= 0 {
-		o.CacheMsgs = 4096
-	}
-	if o.CacheBytes <= 0 {
-		o.CacheBytes = 1 << 20
-	}
-	if o.LocalDelay <= 0 {
-		o.LocalDelay = time.Second
-	}
-	if o.RecoverTimeout <= 0 {
-		o.RecoverTimeout = 10 * time.Second
-	}
-	if o.HoldTimeout <= 0 {
-		o.HoldTimeout = time.Minute
-	}
+	orDefault(&o.MaxMsgs, 100000)
+	orDefault(&o.MaxBytes, 64<<20)
+	orDefault(&o.MaxAge, 24*time.Hour)
+	orDefault(&o.Replicas, 1)
+	orDefault(&o.BufferMsgs, 65536)
+	orDefault(&o.BufferBytes, 8<<20)
+	orDefault(&o.CacheMsgs, 4096)
+	orDefault(&o.CacheBytes, 1<<20)
+	orDefault(&o.LocalDelay, time.Second)
+	orDefault(&o.RecoverTimeout, 10*time.Second)
+	orDefault(&o.HoldTimeout, time.Minute)
 	return o
+}
+
+// orDefault sets *p to def when it is unset (zero or negative).
+func orDefault[T ~int | ~int64](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
 }
 
 // ErrBufferFull is returned by Stream.Publish when the buffer of
