@@ -1,6 +1,9 @@
 package httpd
 
-import "bytes"
+import (
+	"bytes"
+	"strconv"
+)
 
 type parseState uint8
 
@@ -27,17 +30,23 @@ type headBuffer struct {
 	header Header      // backing store for the result's Header
 }
 
-// headParser is what a parser embedding a headBuffer supplies to feed. Each
-// method returns a non-nil error only on failure (never a typed nil).
-type headParser interface {
-	// headLine handles the line ending with the '\n' at buf[nl]; it sets
-	// state to stateDone when that line ends the head.
-	headLine(nl int) error
-	// headFinish builds the result once buf holds exactly the whole head.
-	headFinish() error
-	// headTooLong is the error for a head that reached lim.MaxHeaderBytes
+// headParser is what a parser embedding a headBuffer supplies to feed,
+// with its own error type E.
+type headParser[E parseError] interface {
+	// line handles the line buf[ls:nl+1], nl being the index of its '\n';
+	// it sets state to stateDone when that line ends the head.
+	line(ls, nl int) E
+	// finish builds the result once buf holds exactly the whole head.
+	finish() E
+	// tooLong is the error for a head that reached lim.MaxHeaderBytes
 	// without ending.
-	headTooLong() error
+	tooLong() E
+}
+
+// parseError is a parser's error type.
+type parseError interface {
+	*Error | *ResponseError
+	error
 }
 
 // reset empties h for a new head with limits l (zero fields mean defaults),
@@ -53,11 +62,12 @@ func (h *headBuffer) reset(l Limits) {
 	h.header = h.header[:0]
 }
 
-// feed implements the parsers' Feed: it consumes bytes of the head from b
-// and returns how many it consumed and whether the head is complete, calling
-// p's hooks for each line, at completion, and when the head is too long.
+// feed implements the parsers' Feed on h, the headBuffer p embeds: it
+// consumes bytes of the head from b and returns how many it consumed and
+// whether the head is complete, calling p's hooks for each line, at
+// completion, and when the head is too long.
 // Errors are sticky until reset; after done it returns (0, true, nil).
-func (h *headBuffer) feed(p headParser, b []byte) (n int, done bool, err error) {
+func feed[E parseError](h *headBuffer, p headParser[E], b []byte) (n int, done bool, err error) {
 	switch h.state {
 	case stateDone:
 		return 0, true, nil
@@ -78,21 +88,56 @@ func (h *headBuffer) feed(p headParser, b []byte) (n int, done bool, err error) 
 		}
 		nl := h.scanned + i
 		h.scanned = nl + 1
-		if e := p.headLine(nl); e != nil {
+		ls := h.lineStart
+		h.lineStart = nl + 1
+		if e := p.line(ls, nl); e != nil {
 			return nl + 1 - start, false, h.fail(e)
 		}
 		if h.state == stateDone {
 			h.buf = h.buf[:nl+1]
-			if e := p.headFinish(); e != nil {
+			if e := p.finish(); e != nil {
 				return nl + 1 - start, false, h.fail(e)
 			}
 			return nl + 1 - start, true, nil
 		}
 	}
 	if len(h.buf) >= h.lim.MaxHeaderBytes {
-		return take, false, h.fail(p.headTooLong())
+		return take, false, h.fail(p.tooLong())
 	}
 	return take, false, nil
+}
+
+// fieldLine handles buf[ls:end], a line of the header section (its line
+// ending cut off): an empty line ends the head, anything else must be a
+// field within the limits. A problem is returned with the HTTP status a
+// server answers it with (400, or 431 past MaxHeaders); "" when the line
+// was taken.
+func (h *headBuffer) fieldLine(ls, end int) (status int, problem string) {
+	line := h.buf[ls:end]
+	switch {
+	case len(line) == 0:
+		h.state = stateDone
+		return 0, ""
+	case line[0] == ' ' || line[0] == '\t':
+		return 400, "obsolete line folding: " + quote(line)
+	case len(h.fields) >= h.lim.MaxHeaders:
+		return 431, "more than " + strconv.Itoa(h.lim.MaxHeaders) + " header fields, at " + quote(line)
+	}
+	colon := bytes.IndexByte(line, ':')
+	switch {
+	case colon < 0:
+		return 400, "header line without colon " + quote(line)
+	case colon == 0:
+		return 400, "empty header name in " + quote(line)
+	case line[colon-1] == ' ' || line[colon-1] == '\t':
+		return 400, "whitespace before colon in header " + quote(line)
+	case !isToken(line[:colon]):
+		return 400, "invalid character in header name " + quote(line[:colon])
+	}
+	if name, value, ok := h.addField(ls, colon, end); !ok {
+		return 400, "invalid character in value of header " + quote(name) + ": " + quote(value)
+	}
+	return 0, ""
 }
 
 // addField appends the header field in buf[s:e] whose name, already checked
@@ -122,18 +167,6 @@ func (h *headBuffer) addField(s, colon, e int) (name, value []byte, ok bool) {
 	}
 	h.fields = append(h.fields, fieldSpan{span{s, s + colon}, span{s + vs, s + ve}})
 	return name, line[vs:ve], true
-}
-
-// errorOrNil turns a parser's typed error into an error that is nil when e
-// is, as headParser's methods must return.
-func errorOrNil[E interface {
-	*Error | *ResponseError
-	error
-}](e E) error {
-	if e == nil {
-		return nil
-	}
-	return e
 }
 
 func (h *headBuffer) fail(e error) error {

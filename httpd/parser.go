@@ -108,15 +108,11 @@ func (p *Parser) Reset(l Limits) {
 // An error is an [*Error] and is sticky: later calls return it again until
 // Reset. After done, Feed returns (0, true, nil) until Reset.
 func (p *Parser) Feed(b []byte) (n int, done bool, err error) {
-	return p.headBuffer.feed(p, b)
+	return feed(&p.headBuffer, p, b)
 }
 
-// headLine, headFinish and headTooLong are the headParser hooks.
-func (p *Parser) headLine(nl int) error { return errorOrNil(p.line(nl)) }
-
-func (p *Parser) headFinish() error { return errorOrNil(p.finish()) }
-
-func (p *Parser) headTooLong() error {
+// tooLong, line and finish are the headParser hooks.
+func (p *Parser) tooLong() *Error {
 	if !p.haveReq {
 		return newError(414, "request line longer than "+
 			strconv.Itoa(p.lim.MaxHeaderBytes)+" bytes: "+quote(p.buf[p.reqStart:]))
@@ -155,10 +151,8 @@ func (p *Parser) BorrowRequest() *Request {
 	return &p.req
 }
 
-// line handles the line ending with the '\n' at buf[nl].
-func (p *Parser) line(nl int) *Error {
-	ls := p.lineStart
-	p.lineStart = nl + 1
+// line handles the line buf[ls:nl+1], ending with the '\n' at buf[nl].
+func (p *Parser) line(ls, nl int) *Error {
 	if nl == ls || p.buf[nl-1] != '\r' {
 		return newError(400, "line not terminated by CRLF: "+quote(p.buf[ls:nl+1]))
 	}
@@ -171,17 +165,10 @@ func (p *Parser) line(nl int) *Error {
 		p.haveReq = true
 		return p.requestLine(ls, end)
 	}
-	if end == ls {
-		p.state = stateDone
-		return nil
+	if status, problem := p.fieldLine(ls, end); problem != "" {
+		return newError(status, problem)
 	}
-	if c := p.buf[ls]; c == ' ' || c == '\t' {
-		return newError(400, "obsolete line folding: "+quote(p.buf[ls:end]))
-	}
-	if len(p.fields) >= p.lim.MaxHeaders {
-		return newError(431, "more than "+strconv.Itoa(p.lim.MaxHeaders)+" header fields, at "+quote(p.buf[ls:end]))
-	}
-	return p.headerLine(ls, end)
+	return nil
 }
 
 // requestLine parses "method SP request-target SP HTTP-version" in buf[s:e].
@@ -281,29 +268,6 @@ func (p *Parser) parseTarget(method, t []byte, off int) *Error {
 			}
 			i += 2
 		}
-	}
-	return nil
-}
-
-// headerLine parses "name: value" in buf[s:e], lower-casing name in place.
-func (p *Parser) headerLine(s, e int) *Error {
-	line := p.buf[s:e]
-	colon := bytes.IndexByte(line, ':')
-	if colon < 0 {
-		return newError(400, "header line without colon "+quote(line))
-	}
-	name := line[:colon]
-	if colon == 0 {
-		return newError(400, "empty header name in "+quote(line))
-	}
-	if c := name[len(name)-1]; c == ' ' || c == '\t' {
-		return newError(400, "whitespace before colon in header "+quote(line))
-	}
-	if !isToken(name) {
-		return newError(400, "invalid character in header name "+quote(name))
-	}
-	if name, value, ok := p.addField(s, colon, e); !ok {
-		return newError(400, "invalid character in value of header "+quote(name)+": "+quote(value))
 	}
 	return nil
 }

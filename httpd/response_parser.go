@@ -1,9 +1,6 @@
 package httpd
 
-import (
-	"bytes"
-	"strconv"
-)
+import "strconv"
 
 // Response is a parsed response head: what a client reads back from a
 // WebSocket handshake request or from a proxy's CONNECT. Its strings share
@@ -66,15 +63,11 @@ func (p *ResponseParser) Reset(l Limits) {
 // error is a [*ResponseError] and is sticky until Reset. After done, Feed
 // returns (0, true, nil) until Reset.
 func (p *ResponseParser) Feed(b []byte) (n int, done bool, err error) {
-	return p.headBuffer.feed(p, b)
+	return feed(&p.headBuffer, p, b)
 }
 
-// headLine, headFinish and headTooLong are the headParser hooks.
-func (p *ResponseParser) headLine(nl int) error { return errorOrNil(p.line(nl)) }
-
-func (p *ResponseParser) headFinish() error { return errorOrNil(p.finish()) }
-
-func (p *ResponseParser) headTooLong() error {
+// tooLong, line and finish are the headParser hooks.
+func (p *ResponseParser) tooLong() *ResponseError {
 	return newResponseError("response head longer than " +
 		strconv.Itoa(p.lim.MaxHeaderBytes) + " bytes, at " + quote(p.buf[p.lineStart:]))
 }
@@ -88,10 +81,8 @@ func (p *ResponseParser) Response() *Response {
 	return &p.resp
 }
 
-// line handles the line ending with the '\n' at buf[nl].
-func (p *ResponseParser) line(nl int) *ResponseError {
-	ls := p.lineStart
-	p.lineStart = nl + 1
+// line handles the line buf[ls:nl+1], ending with the '\n' at buf[nl].
+func (p *ResponseParser) line(ls, nl int) *ResponseError {
 	end := nl
 	if end > ls && p.buf[end-1] == '\r' {
 		end--
@@ -100,17 +91,10 @@ func (p *ResponseParser) line(nl int) *ResponseError {
 		p.haveLine = true
 		return p.statusLine(ls, end)
 	}
-	if end == ls {
-		p.state = stateDone
-		return nil
+	if _, problem := p.fieldLine(ls, end); problem != "" {
+		return newResponseError(problem)
 	}
-	if c := p.buf[ls]; c == ' ' || c == '\t' {
-		return newResponseError("obsolete line folding: " + quote(p.buf[ls:end]))
-	}
-	if len(p.fields) >= p.lim.MaxHeaders {
-		return newResponseError("more than " + strconv.Itoa(p.lim.MaxHeaders) + " header fields, at " + quote(p.buf[ls:end]))
-	}
-	return p.headerLine(ls, end)
+	return nil
 }
 
 // statusLine parses "HTTP/d.d SP 3DIGIT [SP reason]" in buf[s:e].
@@ -137,23 +121,6 @@ func (p *ResponseParser) statusLine(s, e int) *ResponseError {
 			}
 		}
 		p.reason = span{s + 13, e}
-	}
-	return nil
-}
-
-// headerLine parses "name: value" in buf[s:e], lower-casing name in place.
-func (p *ResponseParser) headerLine(s, e int) *ResponseError {
-	line := p.buf[s:e]
-	colon := bytes.IndexByte(line, ':')
-	if colon <= 0 {
-		return newResponseError("header line without a name and colon " + quote(line))
-	}
-	name := line[:colon]
-	if !isToken(name) {
-		return newResponseError("invalid header name " + quote(name))
-	}
-	if name, value, ok := p.addField(s, colon, e); !ok {
-		return newResponseError("invalid character in value of header " + quote(name) + ": " + quote(value))
 	}
 	return nil
 }
