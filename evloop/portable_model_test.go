@@ -72,6 +72,12 @@ func TestNotifiedModel(t *testing.T) {
 	randInterest := func() Events { return Events(rng.IntN(4)) }
 
 	var stopOps atomic.Bool // the end: no more random ops
+	// enough is set by the loop once the run has exercised every kind of
+	// operation as much as the end asks; the notifiers go on until then,
+	// however the scheduler spreads the work.
+	var enough atomic.Bool
+	var staleCalls atomic.Int64
+	const minDeliveries, minOps = 1000, 100
 	var add func()
 	remove := func(r *modelReg) {
 		if err := l.Remove(r.n.ID()); err != nil {
@@ -163,6 +169,9 @@ func TestNotifiedModel(t *testing.T) {
 		for range rng.IntN(4) {
 			randomOp()
 		}
+		if deliveries >= minDeliveries && removes >= minOps && modifies >= minOps && staleCalls.Load() >= minOps {
+			enough.Store(true)
+		}
 		l.AfterFunc(time.Duration(rng.IntN(300))*time.Microsecond, tick)
 	}
 	onLoop(t, l, func() {
@@ -187,13 +196,13 @@ func TestNotifiedModel(t *testing.T) {
 	}()
 
 	var wg sync.WaitGroup
-	var staleCalls atomic.Int64
+	notifyUntil := time.Now().Add(waitLong)
 	for g := range notifiers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			nr := rand.New(rand.NewPCG(seed, uint64(g)+2))
-			for range perNotify {
+			for i := 0; i < perNotify || !enough.Load() && time.Now().Before(notifyUntil); i++ {
 				regsMu.Lock()
 				i := nr.IntN(len(regs)) // mostly one of the latest: likely live
 				if nr.IntN(4) != 0 {
@@ -266,7 +275,7 @@ func TestNotifiedModel(t *testing.T) {
 		for _, p := range problems {
 			t.Error(p)
 		}
-		if deliveries < 1000 || removes < 100 || stale < 100 || modifies < 100 {
+		if deliveries < minDeliveries || removes < minOps || stale < minOps || modifies < minOps {
 			t.Errorf("the run exercised too little")
 		}
 	})
