@@ -174,6 +174,12 @@ func (c *Conn) parserConfig() wsproto.ParserConfig {
 	if c.client {
 		cfg.Role = wsproto.RoleClient
 	}
+	if !c.proto.Reassemble {
+		// One OnReceive piece per parser event: a callback that pauses
+		// reading stops the delivery at the next piece, the rest of the
+		// frame staying in the input (kept) until ResumeRx.
+		cfg.MaxChunk = c.proto.rxBufferSize()
+	}
 	return cfg
 }
 

@@ -150,8 +150,9 @@ func TestPauseRxInReceiveKeepsOrder(t *testing.T) {
 		t.Run(fmt.Sprintf("reassemble=%v", reassemble), func(t *testing.T) {
 			const count, size = 200, 64 << 10
 			type state struct {
-				got  []byte
-				next int
+				got    []byte
+				next   int
+				pieces int
 			}
 			failed := make(chan error, 1)
 			fail := func(err error) {
@@ -181,8 +182,12 @@ func TestPauseRxInReceiveKeepsOrder(t *testing.T) {
 							c.Write([]byte("done"), lws.WriteText)
 						}
 					}
-					c.PauseRx()
-					time.AfterFunc(5*time.Millisecond, func() { c.Post(func() { c.ResumeRx() }) })
+					// Pause at each message's end and once within it (with
+					// default limits a 64 KiB message comes in 16 pieces).
+					if st.pieces++; c.IsFinalFragment() || st.pieces%16 == 5 {
+						c.PauseRx()
+						time.AfterFunc(5*time.Millisecond, func() { c.Post(func() { c.ResumeRx() }) })
+					}
 				},
 				OnClosed: func(c *lws.Conn, code wsproto.CloseCode, reason string) {
 					if done.Load() == 0 {
@@ -223,5 +228,90 @@ func TestPauseRxInReceiveKeepsOrder(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// PauseRx in OnReceive takes effect at once, even within a frame: no
+// further piece of the frame is delivered until ResumeRx, and what follows
+// resumes where it stopped. Each piece pauses reading and resumes it from
+// a posted function, which runs only after the loop has finished with the
+// current input, so a piece delivered while paused is seen. Frames of
+// 1,000 bytes at RxBufferSize 100, whole and fragmented, in one write.
+func TestPauseRxStopsWithinAFrame(t *testing.T) {
+	const pieceSize = 100
+	var (
+		got      []byte
+		pieces   int
+		paused   bool
+		problems = make(chan string, 1)
+		done     = make(chan struct{})
+	)
+	msgs := [][]byte{seqMessage(0, 1000), seqMessage(1, 1000), seqMessage(2, 250)}
+	var want []byte
+	for _, m := range msgs {
+		want = append(want, m...)
+	}
+	p := &lws.Protocol{
+		Name:         "pausing",
+		RxBufferSize: pieceSize,
+		OnReceive: func(c *lws.Conn, data []byte) {
+			if paused {
+				select {
+				case problems <- fmt.Sprintf("piece %d (%d bytes) delivered while reading was paused", pieces, len(data)):
+				default:
+				}
+			}
+			if len(data) > pieceSize {
+				t.Errorf("piece of %d bytes, RxBufferSize %d", len(data), pieceSize)
+			}
+			pieces++
+			got = append(got, data...)
+			if len(got) == len(want) {
+				close(done)
+				return
+			}
+			paused = true
+			c.PauseRx()
+			c.Post(func() {
+				paused = false
+				c.ResumeRx()
+			})
+		},
+	}
+	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p}})
+	rc := dialWS(t, svc, "pausing")
+	var wire []byte
+	wire = append(wire, frame(0x82, key1, msgs[0])...)
+	// The second message in three frames: 300 + 0 + 700 bytes.
+	wire = append(wire, frame(0x02, key1, msgs[1][:300])...)
+	wire = append(wire, frame(0x00, key1, nil)...)
+	wire = append(wire, frame(0x80, key1, msgs[1][300:])...)
+	wire = append(wire, frame(0x82, key1, msgs[2])...)
+	if _, err := rc.Write(wire); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case msg := <-problems:
+		t.Fatal(msg)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%d of %d bytes delivered", len(got), len(want))
+	}
+	select {
+	case msg := <-problems:
+		t.Fatal(msg)
+	default:
+	}
+	for i, m := range msgs {
+		off := 0
+		for _, prev := range msgs[:i] {
+			off += len(prev)
+		}
+		if err := checkSeqMessage(got[off:off+len(m)], i, len(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pieces < 24 {
+		t.Fatalf("%d pieces for 2,250 bytes at %d per piece", pieces, pieceSize)
 	}
 }

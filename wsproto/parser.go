@@ -51,6 +51,11 @@ type ParserConfig struct {
 	// which permessage-deflate (RFC 7692) uses to mark the message
 	// compressed. Without it RSV1 fails with 1002.
 	AllowRSV1 bool
+	// MaxChunk caps the payload bytes one EventData carries: a frame
+	// longer than that is reported in several events, each consuming (and
+	// unmasking) only its own bytes, so a caller that must stop between
+	// chunks leaves the rest of its input untouched. 0 means no cap.
+	MaxChunk int
 }
 
 // EventType says what Parser.Next found.
@@ -253,6 +258,9 @@ func (p *Parser) Next(b []byte) (ev Event, n int, err error) {
 			c := len(b) - n
 			if int64(c) > p.remaining {
 				c = int(p.remaining)
+			}
+			if p.cfg.MaxChunk > 0 && c > p.cfg.MaxChunk {
+				c = p.cfg.MaxChunk
 			}
 			if perr := p.dataEvent(&ev, b[n:n+c]); perr != nil {
 				return p.fail(n, perr)

@@ -391,6 +391,37 @@ func TestParserChunks(t *testing.T) {
 	}
 }
 
+// TestParserMaxChunk: with MaxChunk set, a frame's payload comes in events
+// of at most MaxChunk bytes, each consuming and unmasking only its own
+// bytes, so what a caller does not feed again is left as it arrived.
+func TestParserMaxChunk(t *testing.T) {
+	input := toClientFrames(t, []string{"020a 30313233343536373839", "8003 414243"})
+	orig := bytes.Clone(input)
+	var p Parser
+	p.Init(ParserConfig{Role: RoleServer, MaxChunk: 4})
+	var got []string
+	b := input
+	for len(b) > 0 {
+		ev, n, err := p.Next(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Type != EventData {
+			t.Fatalf("event %v", ev.Type)
+		}
+		got = append(got, string(ev.Payload))
+		// Bytes not consumed yet are still masked, as sent.
+		off := len(input) - len(b) + n
+		if !bytes.Equal(input[off:], orig[off:]) {
+			t.Fatalf("after %q: bytes beyond the event were changed", ev.Payload)
+		}
+		b = b[n:]
+	}
+	if want := []string{"0123", "4567", "89", "ABC"}; !slices.Equal(got, want) {
+		t.Fatalf("chunks %q, want %q", got, want)
+	}
+}
+
 func TestParserZeroLengthFrame(t *testing.T) {
 	for _, role := range []Role{RoleServer, RoleClient} {
 		input := unhex(t, "8100")
