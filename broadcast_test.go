@@ -4,6 +4,7 @@ package lws_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -591,5 +592,85 @@ func TestBroadcastReachesClients(t *testing.T) {
 	case r := <-got:
 		t.Fatalf("extra message %v", r)
 	default:
+	}
+}
+
+// Broadcasting faster than a loop hands the messages out is bounded: with
+// one loop stalled, Broadcast accepts about Limits.SendQueueSize bytes of
+// messages and then returns ErrBroadcastBacklog; the refused message
+// reaches no connection on any loop, the accepted ones reach every
+// connection in order once the loop goes on, and broadcasting works
+// again.
+func TestBroadcastBacklogBounded(t *testing.T) {
+	const limit, size, clients = 64 << 10, 8 << 10, 4
+	var (
+		mu    sync.Mutex
+		conns []*lws.Conn
+	)
+	p := &lws.Protocol{Name: "bcast", OnEstablished: func(c *lws.Conn) {
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
+	}}
+	svc := startService(t, lws.Config{Loops: 2, Limits: lws.Limits{SendQueueSize: limit}, Protocols: []*lws.Protocol{p}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var ccs []*lws.ClientConn
+	for range clients {
+		cc, err := lws.Dial(ctx, "ws://"+svc.Addr().String()+"/", &lws.DialOptions{Protocols: []string{"bcast"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cc.Close(lws.CloseNormal, "")
+		ccs = append(ccs, cc)
+	}
+	waitCond(t, "every connection established", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns) == clients
+	})
+
+	// Stall the loop of one connection.
+	release, stalled := make(chan struct{}), make(chan struct{})
+	conns[0].Post(func() { close(stalled); <-release })
+	<-stalled
+	accepted := 0
+	for ; ; accepted++ {
+		err := svc.Broadcast(p, seqMessage(accepted, size), lws.WriteBinary)
+		if errors.Is(err, lws.ErrBroadcastBacklog) {
+			break
+		}
+		if err != nil {
+			close(release)
+			t.Fatal(err)
+		}
+		if accepted > 2*limit/size {
+			close(release)
+			t.Fatalf("%d broadcasts of %d bytes accepted with a stalled loop and a %d-byte limit", accepted, size, limit)
+		}
+	}
+	close(release)
+	if accepted < limit/size-1 {
+		t.Fatalf("only %d broadcasts of %d bytes accepted before the %d-byte backlog was full", accepted, size, limit)
+	}
+	if got := svc.Stats().BroadcastsRefused; got != 1 {
+		t.Errorf("Stats.BroadcastsRefused %d, want 1", got)
+	}
+	if err := svc.Broadcast(p, []byte("end"), lws.WriteText); err != nil {
+		t.Fatalf("Broadcast once the loop went on: %v", err)
+	}
+	for i, cc := range ccs {
+		for k := 0; k < accepted; k++ {
+			_, msg, err := cc.ReadMessage(ctx)
+			if err != nil {
+				t.Fatalf("client %d, message %d: %v", i, k, err)
+			}
+			if err := checkSeqMessage(msg, k, size); err != nil {
+				t.Fatalf("client %d: %v", i, err)
+			}
+		}
+		if _, msg, err := cc.ReadMessage(ctx); err != nil || string(msg) != "end" {
+			t.Fatalf("client %d: after the %d accepted messages: %q, %v (the refused one must not come)", i, accepted, msg, err)
+		}
 	}
 }

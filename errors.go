@@ -22,6 +22,12 @@ var (
 	// ErrServiceClosed is returned by Service methods after Close or
 	// Shutdown.
 	ErrServiceClosed = errors.New("lws: service closed")
+
+	// ErrBroadcastBacklog is returned by Service.Broadcast when a loop has
+	// not yet handed out Limits.SendQueueSize bytes of earlier broadcasts:
+	// the broadcasting goroutines outpace the loop. The message goes to no
+	// connection (on no loop); the caller may retry it later, or drop it.
+	ErrBroadcastBacklog = errors.New("lws: broadcast backlog full")
 )
 
 var (

@@ -195,5 +195,5 @@ func ExampleService_Stats() {
 	}
 	fmt.Println(expvar.Get("lws"))
 	// Output:
-	// {"Connections":0,"ConnectionsTotal":1,"MessagesReceived":2,"BytesReceived":10,"MessagesSent":2,"BytesSent":10,"Queued":0,"Dropped":0,"Closes":{"1000":1}}
+	// {"Connections":0,"ConnectionsTotal":1,"MessagesReceived":2,"BytesReceived":10,"MessagesSent":2,"BytesSent":10,"Queued":0,"Dropped":0,"BroadcastsRefused":0,"Closes":{"1000":1}}
 }

@@ -213,23 +213,50 @@ func (c *Conn) Queued() int { return int(c.sq.bytes.Load()) }
 // and that copy is shared by all the connections. Order, backpressure and
 // the overflow policy are as for Conn.Send; a connection that refuses the
 // message under OverflowDrop counts it in Conn.Dropped.
+//
+// Broadcast never waits. When goroutines broadcast faster than a loop
+// hands the messages out, at most Limits.SendQueueSize bytes of them wait
+// for each loop (one message of any size when none waits); beyond that
+// Broadcast returns ErrBroadcastBacklog and the message reaches no
+// connection, so memory stays bounded however fast the producers are.
 func (s *Service) Broadcast(p *Protocol, data []byte, mode WriteMode) error {
 	op, err := sendOpcode(mode)
 	if err != nil {
 		return err
 	}
+	n := int64(len(data)) + broadcastOverhead
+	limit := int64(s.limits.SendQueueSize)
+	for i, l := range s.loops {
+		if after := l.backlog.Add(n); after > limit && after != n {
+			for _, r := range s.loops[:i+1] {
+				r.backlog.Add(-n)
+			}
+			s.loops[0].stats.refusedBroadcast() // stats.go
+			return ErrBroadcastBacklog
+		}
+	}
 	m := newSendMsg(data, op)
-	for _, l := range s.loops {
+	for i, l := range s.loops {
 		l := l
-		if err := l.ev.Post(func() { l.broadcast(p, m) }); err != nil {
+		if err := l.ev.Post(func() { l.broadcast(p, m, n) }); err != nil {
+			for _, r := range s.loops[i:] {
+				r.backlog.Add(-n)
+			}
 			return ErrServiceClosed
 		}
 	}
 	return nil
 }
 
-// broadcast queues m for every established connection of p on this loop.
-func (l *serviceLoop) broadcast(p *Protocol, m *sendMsg) {
+// broadcastOverhead is what a posted broadcast counts in a loop's backlog
+// besides its payload: the posted function and its share of the message,
+// so a flood of empty messages is bounded too.
+const broadcastOverhead = 64
+
+// broadcast queues m for every established connection of p on this loop;
+// backlog is what its post counted in the loop's backlog.
+func (l *serviceLoop) broadcast(p *Protocol, m *sendMsg, backlog int64) {
+	l.backlog.Add(-backlog)
 	n, limit := int64(len(m.data)), int64(l.svc.limits.SendQueueSize)
 	for c := l.conns.head; c != nil; {
 		next := c.next // an overflow close may unlink c

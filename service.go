@@ -59,6 +59,7 @@ type serviceLoop struct {
 	index      int
 
 	stats        loopStats    // counters of Service.Stats (stats.go)
+	backlog      atomic.Int64 // bytes of broadcasts posted to this loop and not yet handed out (post.go)
 	establishing establishing // the connection in OnEstablished, for Conn.Request (handshake_request.go)
 }
 

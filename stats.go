@@ -51,6 +51,9 @@ type Stats struct {
 	// not queue on a connection because its send queue was full
 	// (Limits.SendQueueSize), whatever the OverflowPolicy did then.
 	Dropped uint64
+	// BroadcastsRefused is how many Service.Broadcast calls returned
+	// ErrBroadcastBacklog.
+	BroadcastsRefused uint64
 
 	// Closes counts the WebSocket connections gone, by the close code
 	// OnClosed reported (CloseAbnormal, 1006, when no close frame
@@ -88,6 +91,7 @@ func (s *Service) Stats() Stats {
 		st.BytesSent += ls.bytesOut.Load()
 		st.Queued += ls.queued.Load()
 		st.Dropped += ls.dropped.Load()
+		st.BroadcastsRefused += ls.broadcastsRefused.Load()
 	}
 	return st
 }
@@ -101,6 +105,8 @@ type loopStats struct {
 	bytesOut    atomic.Uint64
 	queued      atomic.Uint64
 	dropped     atomic.Uint64 // also from Conn.Send's goroutine
+
+	broadcastsRefused atomic.Uint64 // from Broadcast's goroutines
 
 	mu     sync.Mutex
 	closes map[wsproto.CloseCode]uint64 // at most the valid close codes, about 2,000
@@ -147,3 +153,6 @@ func (s *loopStats) queuedMessage() { s.queued.Add(1) }
 
 // refusedMessage counts a message a full send queue refused.
 func (s *loopStats) refusedMessage() { s.dropped.Add(1) }
+
+// refusedBroadcast counts a broadcast refused for the loops' backlog.
+func (s *loopStats) refusedBroadcast() { s.broadcastsRefused.Add(1) }

@@ -839,7 +839,15 @@ func (sc *scenario) broadcast(b *sender, seed uint64) {
 		if p.binary {
 			mode = lws.WriteBinary
 		}
-		if err := svc.Broadcast(sc.proto[b.side], makeMessage(p, b.id, seq), mode); err != nil {
+		err := svc.Broadcast(sc.proto[b.side], makeMessage(p, b.id, seq), mode)
+		for errors.Is(err, lws.ErrBroadcastBacklog) {
+			// Refused everywhere: the same message again a little later.
+			if !pace(sc.ctx, r, 1) {
+				return
+			}
+			err = svc.Broadcast(sc.proto[b.side], makeMessage(p, b.id, seq), mode)
+		}
+		if err != nil {
 			sc.fail(fmt.Errorf("%v: Broadcast: %w", b, err))
 			return
 		}

@@ -27,7 +27,10 @@ func (b *Backplane) Broadcaster(svc *lws.Service, p *lws.Protocol) (*Broadcaster
 		if key == "t" {
 			mode = lws.WriteText
 		}
-		_ = svc.Broadcast(p, data, mode) // fails only once the service closed
+		// Refused only once the service closed, or when its loops have a
+		// backlog of broadcasts (counted in Stats.BroadcastsRefused): at
+		// most once, as this mode promises.
+		_ = svc.Broadcast(p, data, mode)
 	})
 	if err != nil {
 		return nil, err

@@ -24,6 +24,7 @@ type Collector struct {
 	messagesReceived, bytesReceived        *prometheus.Desc
 	messagesSent, bytesSent                *prometheus.Desc
 	messagesQueued, messagesDropped, close *prometheus.Desc
+	broadcastsRefused                      *prometheus.Desc
 }
 
 // NewCollector collects svc's Stats as metrics named lws_..., with the
@@ -34,23 +35,24 @@ func NewCollector(svc *lws.Service, labels prometheus.Labels) *Collector {
 		return prometheus.NewDesc("lws_"+name, help, variable, labels)
 	}
 	return &Collector{
-		svc:              svc,
-		connections:      desc("connections", "WebSocket connections open now."),
-		connectionsTotal: desc("connections_total", "WebSocket connections established."),
-		messagesReceived: desc("messages_received_total", "Data messages received."),
-		bytesReceived:    desc("received_bytes_total", "Payload bytes of the data messages received."),
-		messagesSent:     desc("messages_sent_total", "Data messages sent."),
-		bytesSent:        desc("sent_bytes_total", "Payload bytes of the data messages sent."),
-		messagesQueued:   desc("messages_queued_total", "Messages Send and Broadcast queued on connections."),
-		messagesDropped:  desc("messages_dropped_total", "Messages refused by full send queues."),
-		close:            desc("closes_total", "WebSocket connections gone, by close code.", "code"),
+		svc:               svc,
+		connections:       desc("connections", "WebSocket connections open now."),
+		connectionsTotal:  desc("connections_total", "WebSocket connections established."),
+		messagesReceived:  desc("messages_received_total", "Data messages received."),
+		bytesReceived:     desc("received_bytes_total", "Payload bytes of the data messages received."),
+		messagesSent:      desc("messages_sent_total", "Data messages sent."),
+		bytesSent:         desc("sent_bytes_total", "Payload bytes of the data messages sent."),
+		messagesQueued:    desc("messages_queued_total", "Messages Send and Broadcast queued on connections."),
+		messagesDropped:   desc("messages_dropped_total", "Messages refused by full send queues."),
+		close:             desc("closes_total", "WebSocket connections gone, by close code.", "code"),
+		broadcastsRefused: desc("broadcasts_refused_total", "Broadcast calls refused because the loops had a backlog."),
 	}
 }
 
 // Describe sends the descriptors of every metric of the collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.connections, c.connectionsTotal, c.messagesReceived, c.bytesReceived,
-		c.messagesSent, c.bytesSent, c.messagesQueued, c.messagesDropped, c.close} {
+		c.messagesSent, c.bytesSent, c.messagesQueued, c.messagesDropped, c.close, c.broadcastsRefused} {
 		ch <- d
 	}
 }
@@ -69,6 +71,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.bytesSent, st.BytesSent)
 	counter(c.messagesQueued, st.Queued)
 	counter(c.messagesDropped, st.Dropped)
+	counter(c.broadcastsRefused, st.BroadcastsRefused)
 	for code, n := range st.Closes {
 		counter(c.close, n, strconv.Itoa(int(code)))
 	}

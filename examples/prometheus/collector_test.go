@@ -81,6 +81,9 @@ func TestCollector(t *testing.T) {
 	}
 
 	want := `
+# HELP lws_broadcasts_refused_total Broadcast calls refused because the loops had a backlog.
+# TYPE lws_broadcasts_refused_total counter
+lws_broadcasts_refused_total{service="echo"} 0
 # HELP lws_closes_total WebSocket connections gone, by close code.
 # TYPE lws_closes_total counter
 lws_closes_total{code="1000",service="echo"} 1
@@ -144,6 +147,7 @@ func ExampleNewCollector() {
 		}
 	}
 	// Output:
+	// lws_broadcasts_refused_total 0
 	// lws_closes_total{code="1000"} 1
 	// lws_connections 0
 	// lws_connections_total 1
