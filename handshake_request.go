@@ -40,8 +40,8 @@ type establishing struct {
 // After Service.Upgrade or Service.UpgradeWith it is the request the
 // net/http handler got. For a connection the service accepted itself it
 // is built from the request head on the first call: Method, URL, Proto,
-// Header (canonical keys), Host, RemoteAddr and RequestURI are set, the
-// Body is empty and the context is context.Background(). The request and
+// Header (canonical keys), Host, RemoteAddr, RequestURI and, for wss://,
+// TLS are set, the Body is empty and the context is context.Background(). The request and
 // its strings belong to the caller, who may keep them.
 func (c *Conn) Request() *http.Request {
 	c.assertLoop()
@@ -81,6 +81,9 @@ func newHTTPRequest(req *httpd.Request, c *Conn) *http.Request {
 			name = strings.Clone(name)
 		}
 		r.Header[name] = append(r.Header[name], strings.Clone(f.Value))
+	}
+	if st, ok := c.TLSState(); ok {
+		r.TLS = &st
 	}
 	return r
 }

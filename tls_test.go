@@ -36,17 +36,20 @@ var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
 
 // startTLSService runs a TLS service with the test certificate, an echo
 // protocol (whole messages, compression on) and a small HTTP handler; it
-// reports the TLS state servers saw per connection.
+// reports the TLS state servers saw per connection, as the handshake
+// request's TLS (the zero state when that is nil).
 func startTLSService(t testing.TB) (*lws.Service, chan tls.ConnectionState) {
 	cert, _ := testCert()
 	states := make(chan tls.ConnectionState, 64)
 	p := deflateEcho(true, &lws.Compression{})
 	p.OnEstablished = func(c *lws.Conn) {
-		if st, ok := c.TLSState(); ok {
-			select {
-			case states <- st:
-			default:
-			}
+		var st tls.ConnectionState
+		if r := c.Request(); r.TLS != nil {
+			st = *r.TLS
+		}
+		select {
+		case states <- st:
+		default:
 		}
 	}
 	svc := startService(t, lws.Config{
