@@ -596,7 +596,7 @@ func TestBroadcastReachesClients(t *testing.T) {
 }
 
 // Broadcasting faster than a loop hands the messages out is bounded: with
-// one loop stalled, Broadcast accepts about Limits.SendQueueSize bytes of
+// one loop stalled, Broadcast accepts about Limits.BroadcastBacklog bytes of
 // messages and then returns ErrBroadcastBacklog; the refused message
 // reaches no connection on any loop, the accepted ones reach every
 // connection in order once the loop goes on, and broadcasting works
@@ -612,7 +612,7 @@ func TestBroadcastBacklogBounded(t *testing.T) {
 		conns = append(conns, c)
 		mu.Unlock()
 	}}
-	svc := startService(t, lws.Config{Loops: 2, Limits: lws.Limits{SendQueueSize: limit}, Protocols: []*lws.Protocol{p}})
+	svc := startService(t, lws.Config{Loops: 2, Limits: lws.Limits{BroadcastBacklog: limit}, Protocols: []*lws.Protocol{p}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var ccs []*lws.ClientConn

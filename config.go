@@ -141,6 +141,12 @@ type Limits struct {
 	// SendQueueOverflow is the policy for a message that would take a
 	// connection's send queue over SendQueueSize. Default OverflowDrop.
 	SendQueueOverflow OverflowPolicy
+	// BroadcastBacklog bounds the bytes of Service.Broadcast messages
+	// waiting for one loop to queue them on its connections (each counted
+	// once per loop, plus 64 bytes of overhead): when goroutines broadcast
+	// faster than a loop hands messages out, Broadcast returns
+	// ErrBroadcastBacklog beyond it. Default 16 MiB.
+	BroadcastBacklog int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -151,6 +157,7 @@ func (l Limits) withDefaults() Limits {
 	orDefault(&l.WriteBufferSize, 4<<20)
 	orDefault(&l.CloseTimeout, 5*time.Second)
 	orDefault(&l.SendQueueSize, 4<<20)
+	orDefault(&l.BroadcastBacklog, 16<<20)
 	orDefault(&l.PongTimeout, 20*time.Second)
 	// A negative interval or stall timeout turns the feature off; only an
 	// unset one takes the default.

@@ -215,8 +215,8 @@ func (c *Conn) Queued() int { return int(c.sq.bytes.Load()) }
 // message under OverflowDrop counts it in Conn.Dropped.
 //
 // Broadcast never waits. When goroutines broadcast faster than a loop
-// hands the messages out, at most Limits.SendQueueSize bytes of them wait
-// for each loop (one message of any size when none waits); beyond that
+// hands the messages out, at most Limits.BroadcastBacklog bytes of them
+// wait for each loop (one message of any size when none waits); beyond that
 // Broadcast returns ErrBroadcastBacklog and the message reaches no
 // connection, so memory stays bounded however fast the producers are.
 func (s *Service) Broadcast(p *Protocol, data []byte, mode WriteMode) error {
@@ -225,7 +225,7 @@ func (s *Service) Broadcast(p *Protocol, data []byte, mode WriteMode) error {
 		return err
 	}
 	n := int64(len(data)) + broadcastOverhead
-	limit := int64(s.limits.SendQueueSize)
+	limit := int64(s.limits.BroadcastBacklog)
 	for i, l := range s.loops {
 		if after := l.backlog.Add(n); after > limit && after != n {
 			for _, r := range s.loops[:i+1] {
