@@ -56,6 +56,7 @@ type netSocket struct {
 	wshut     bool   // shutdownWrite was called (mu)
 	writing   bool   // the writer is in conn.Write (mu)
 	linger    bool   // closed with output unwritten: the writer writes it, then closes conn (mu)
+	writerEnd bool   // the writer ended on a write error: nothing more is written (mu)
 	closed    bool   // close was called (mu)
 	closeErr  error  // what conn.Close returned (mu)
 	readMore  chan struct{}
@@ -258,6 +259,7 @@ func (s *netSocket) writeLoop() {
 			_, err := s.conn.Write(out)
 			s.mu.Lock()
 			s.writing = false
+			s.writerEnd = err != nil
 			closed = s.closed
 			s.mu.Unlock()
 			if err != nil {
@@ -337,7 +339,9 @@ func (s *netSocket) close() error {
 	}
 	s.closed = true
 	s.rbuf = nil
-	s.linger = len(s.wbuf) > 0 || s.writing
+	// What waits unwritten goes on being written, unless the writer
+	// ended on an error: then nothing will write it, and close closes.
+	s.linger = !s.writerEnd && (len(s.wbuf) > 0 || s.writing)
 	close(s.done)
 	if s.linger {
 		s.mu.Unlock()

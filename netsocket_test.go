@@ -679,3 +679,63 @@ func TestNetSocketLevelReadiness(t *testing.T) {
 		t.Fatal("a writev left room and no Writable notification")
 	}
 }
+
+// closeCountingConn is a net.Conn whose Write blocks until failWrite and
+// then fails, and that counts Close calls.
+type closeCountingConn struct {
+	net.Conn
+	inWrite chan struct{} // closed when Write is first entered
+	fail    chan struct{} // closed to make the blocked Write fail
+	entered sync.Once
+	closes  atomic.Int32
+}
+
+func (c *closeCountingConn) Write(p []byte) (int, error) {
+	c.entered.Do(func() { close(c.inWrite) })
+	<-c.fail
+	return 0, syscall.ECONNRESET
+}
+
+func (c *closeCountingConn) Close() error {
+	c.closes.Add(1)
+	return c.Conn.Close()
+}
+
+// TestNetSocketCloseAfterWriteFailed: the write fails (the peer reset)
+// while more output waits for the writer, which has ended; closing the
+// socket then closes the conn at once instead of leaving the rest to a
+// writer that is gone (which leaked the descriptor).
+func TestNetSocketCloseAfterWriteFailed(t *testing.T) {
+	base := runtime.NumGoroutine()
+	local, _ := tcpPair(t)
+	cc := &closeCountingConn{Conn: local, inWrite: make(chan struct{}), fail: make(chan struct{})}
+	n := newNotes()
+	s := newNetSocket(cc, n.notify)
+	if _, err := s.writev([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	<-cc.inWrite
+	if k, err := s.writev([]byte("waits for the writer")); k == 0 || err != nil {
+		t.Fatalf("writev while the writer is busy: %d, %v", k, err)
+	}
+	close(cc.fail)
+	deadline := time.Now().Add(netTestWait)
+	for {
+		if _, err := s.writev([]byte("x")); errors.Is(err, syscall.ECONNRESET) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the write error never reached writev")
+		}
+		time.Sleep(time.Millisecond) // polling for the writer to record its failure
+	}
+	closeWithin(t, s.close)
+	deadline = time.Now().Add(netTestWait)
+	for cc.closes.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the conn was never closed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waitGoroutines(t, base)
+}
