@@ -107,8 +107,12 @@ type Limits struct {
 	// client's next pipelined request) until half of it has drained.
 	// Default 4 MiB.
 	WriteBufferSize int
-	// CloseTimeout bounds the wait for the peer's close frame (and for
-	// unsent data to drain) once a close has started. Default 5s.
+	// CloseTimeout bounds the wait for the peer's close frame, or for the
+	// end of a lingering close, once a close has started and everything
+	// queued before it has been sent: a large answer to a slow but steady
+	// reader is not cut, a peer that stops reading meanwhile is dropped by
+	// WriteStallTimeout (with that off, CloseTimeout counts from the start
+	// of the close). Default 5s.
 	CloseTimeout time.Duration
 
 	// PingInterval is the idle limit and keepalive (libwebsockets'
@@ -128,7 +132,7 @@ type Limits struct {
 	// reading), or wait for an OnWriteable or its send queue while the
 	// socket stays unwritable: it is then dropped, and a WebSocket's
 	// OnClosed reports 1008 "write stalled". It holds in every state,
-	// closing and draining ones too (which CloseTimeout bounds as well).
+	// closing and draining ones too.
 	// While more than WriteBufferSize bytes are queued the connection is
 	// not read (rx flow control), so a peer flooding PINGs without reading
 	// the PONGs cannot grow the queue without bound.

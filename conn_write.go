@@ -96,10 +96,11 @@ func (c *Conn) flushUnlessReading() {
 
 // Close starts the closing handshake with code and reason
 // (lws_close_reason and returning -1 from a callback): a close frame is
-// sent, and the connection ends when the peer answers or after
-// Limits.CloseTimeout. On a plain HTTP connection it closes after what is
-// queued has been sent. A client connection not yet established is
-// abandoned: OnConnectionError reports ErrClosed.
+// sent, and the connection ends when the peer answers or
+// Limits.CloseTimeout after all its output was sent. On a plain HTTP
+// connection it closes after what is queued has been sent. A client
+// connection not yet established is abandoned: OnConnectionError reports
+// ErrClosed.
 //
 // It returns ErrClosed when the connection was already closing or gone,
 // else nil; it does not wait (ClientConn.Close, which may, reports how
@@ -112,7 +113,7 @@ func (c *Conn) Close(code wsproto.CloseCode, reason string) error {
 		c.queueClose(code, reason)
 		c.state = stateClosing
 		c.wantWriteable = false
-		c.setDeadline(c.loop.svc.limits.CloseTimeout)
+		c.startCloseDeadline()
 		c.flush()
 	case stateHTTP:
 		c.drain()
@@ -221,7 +222,7 @@ func (c *Conn) beginDrain() bool {
 	c.wantWriteable = false
 	c.rxPaused, c.rxHeld = false, false
 	c.dropKept()
-	c.setDeadline(c.loop.svc.limits.CloseTimeout)
+	c.startCloseDeadline()
 	return true
 }
 

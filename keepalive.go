@@ -30,8 +30,9 @@ import (
 //     within Limits.HandshakeTimeout of its accept (or of the previous
 //     response, kept alive), a client connection must connect and complete
 //     its handshake within ClientInfo's timeouts, and a closing or
-//     draining connection must end within Limits.CloseTimeout; past that
-//     it is closed (setDeadline, deadlinePassed). A handshake thus
+//     draining connection must end within Limits.CloseTimeout of having
+//     sent all its output; past that it is closed (setDeadline,
+//     startCloseDeadline, deadlinePassed). A handshake thus
 //     allocates no timer.
 //
 // The sweep runs every quarter of the shortest of those limits in use on
@@ -163,6 +164,22 @@ func (c *Conn) wroteSome() {
 	if c.stallWatch {
 		c.ka.wrote = c.loop.tick()
 	}
+}
+
+// startCloseDeadline starts the CloseTimeout of a connection that begins
+// closing or draining, once none of its output waits unsent: the peer's
+// answer to our close frame, or the end of a lingering close, can only
+// come after the peer has read it all, which for a large answer to a slow
+// reader takes longer than any close timeout. Until then the write-stall
+// watch bounds a peer that stops reading, and flush starts the deadline
+// when the output is sent; with the watch off (a negative
+// WriteStallTimeout) the deadline starts at once, the only bound left.
+func (c *Conn) startCloseDeadline() {
+	if (c.unsent() > 0 || c.streaming()) && c.loop.svc.limits.WriteStallTimeout >= 0 {
+		c.clearDeadline()
+		return
+	}
+	c.setDeadline(c.loop.svc.limits.CloseTimeout)
 }
 
 // setDeadline starts (or restarts) the connection's deadline: d from now,

@@ -12,6 +12,7 @@ package lws_test
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -288,4 +289,68 @@ func TestDialCloseWhilePaused(t *testing.T) {
 	if _, _, err := cc.ReadMessage(ctx); !errors.Is(err, lws.ErrClosed) {
 		t.Errorf("ReadMessage after Close: %v, want ErrClosed (unread messages discarded)", err)
 	}
+}
+
+// steadyReader reads at most 64 KiB a time with a pause before each read:
+// a client on a slow link that reads steadily.
+type steadyReader struct{ r io.Reader }
+
+func (s steadyReader) Read(p []byte) (int, error) {
+	time.Sleep(5 * time.Millisecond) // the client's pace, not a wait for something
+	return s.r.Read(p[:min(len(p), 64<<10)])
+}
+
+// A connection that ends after a large answer (an HTTP response with
+// Connection: close, a WebSocket message followed by a close) delivers
+// all of it to a client that reads steadily but slowly: CloseTimeout
+// bounds a pause in the peer's reading while output drains, not the time
+// the whole answer takes (here about 25 times CloseTimeout).
+func TestSlowSteadyReaderGetsEverything(t *testing.T) {
+	const size = 16 << 20
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i * 7)
+	}
+	limits := lws.Limits{CloseTimeout: 100 * time.Millisecond, WriteStallTimeout: time.Minute}
+	t.Run("http close", func(t *testing.T) {
+		svc := startService(t, lws.Config{
+			HTTP:   func(r *lws.HTTPRequest) { r.Respond(200, "application/octet-stream", body) },
+			Limits: limits,
+		})
+		c, err := net.DialTimeout("tcp", svc.Addr().String(), 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.(*net.TCPConn).SetReadBuffer(64 << 10)
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+		c.SetReadDeadline(time.Now().Add(time.Minute))
+		resp, err := http.ReadResponse(bufio.NewReader(steadyReader{c}), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%d of %d bytes, %v", len(got), size, err)
+		}
+	})
+	t.Run("websocket close", func(t *testing.T) {
+		p := &lws.Protocol{Name: "big", OnEstablished: func(c *lws.Conn) {
+			if err := c.Write(body, lws.WriteBinary); err != nil {
+				t.Errorf("Write: %v", err)
+			}
+			c.Close(lws.CloseNormal, "that was all")
+		}}
+		svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p}, Limits: limits})
+		rc := dialWS(t, svc, "big")
+		rc.Conn.(*net.TCPConn).SetReadBuffer(64 << 10)
+		rc.r = bufio.NewReader(steadyReader{rc.Conn})
+		f, err := rc.readFrame(t)
+		if err != nil || f.op != 2 || !bytes.Equal(f.payload, body) {
+			t.Fatalf("message: op %d, %d of %d bytes, %v", f.op, len(f.payload), size, err)
+		}
+		if f, err := rc.readFrame(t); err != nil || f.op != 8 {
+			t.Fatalf("then: op %d, %v; want the close frame", f.op, err)
+		}
+	})
 }

@@ -426,6 +426,9 @@ func (c *Conn) flush() {
 		c.loop.putBuf(c.out)
 		c.out, c.outOff = nil, 0
 	}
+	if !c.deadlineOn && (c.state == stateClosing || c.state == stateDraining) {
+		c.setDeadline(c.loop.svc.limits.CloseTimeout) // all sent: startCloseDeadline
+	}
 	if c.state == stateDraining && !c.shutWR {
 		c.lingeringClose()
 		return
