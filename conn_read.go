@@ -120,6 +120,15 @@ func (c *Conn) consume(b []byte) {
 // only beyond the whole limit: a handler that answers what it reads with
 // up to half the limit (an echo) never meets ErrWriteBufferFull because
 // its peer reads slowly; the peer's sending is slowed instead.
+//
+// Two peers that both hold this way, each answering what it reads (two
+// lws echoes connected to each other through Service.Connect, say), can
+// wait on each other once both outputs back up beyond the sockets'
+// buffers: neither reads until the other does. No byte is lost; the
+// write-stall watch (Limits.WriteStallTimeout) ends both connections with
+// 1008. Bounded buffering cannot avoid that cycle, only make it rarer;
+// an application that relays both ways should pace its sending
+// (RequestWriteable) rather than answer everything it reads.
 
 // A Dial connection (Protocol.pacedWrites) is never held: its writes wait
 // for the output to drain already, and a server that holds its own reading
