@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -313,5 +314,73 @@ func TestPauseRxStopsWithinAFrame(t *testing.T) {
 	}
 	if pieces < 24 {
 		t.Fatalf("%d pieces for 2,250 bytes at %d per piece", pieces, pieceSize)
+	}
+}
+
+// Two lws peers that each echo what they read, with reading held while
+// output backs up on both, wait on each other once a burst fills every
+// buffer between them. Nothing hangs: the write-stall watch ends both
+// connections with 1008, as the documentation of the hold says.
+func TestTwoHoldingEchoesEndWithWriteStall(t *testing.T) {
+	const burst, size = 256, 64 << 10
+	closed := make(chan string, 2)
+	echo := func(name string) *lws.Protocol {
+		p := echoProtocol("mutual")
+		p.Reassemble = true
+		p.OnReceive = func(c *lws.Conn, data []byte) {
+			mode := lws.WriteText
+			if c.IsBinary() {
+				mode = lws.WriteBinary
+			}
+			if err := c.Write(data, mode); err != nil {
+				closed <- fmt.Sprintf("%s: echo refused: %v", name, err)
+			}
+		}
+		p.OnClosed = func(c *lws.Conn, code wsproto.CloseCode, reason string) {
+			closed <- fmt.Sprintf("%s %d %s", name, code, reason)
+		}
+		return p
+	}
+	limits := lws.Limits{WriteBufferSize: 256 << 10, WriteStallTimeout: 300 * time.Millisecond, PingInterval: -1}
+	server := echo("server")
+	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{server}, Limits: limits})
+	client := echo("client")
+	sent := 0
+	client.OnEstablished = func(c *lws.Conn) { c.RequestWriteable() }
+	client.OnWriteable = func(c *lws.Conn) {
+		// The burst, as fast as the output takes it, leaving room for
+		// the echoes (which the hold keeps within half the limit).
+		for sent < burst && c.Buffered() < limits.WriteBufferSize/4 {
+			if err := c.Write(seqMessage(sent, size), lws.WriteBinary); err != nil {
+				closed <- fmt.Sprintf("client: burst refused: %v", err)
+				return
+			}
+			sent++
+		}
+		if sent < burst {
+			c.RequestWriteable()
+		}
+	}
+	csvc := startService(t, lws.Config{Protocols: []*lws.Protocol{client}, Limits: limits})
+	if _, err := csvc.Connect(lws.ClientInfo{URL: "ws://" + svc.Addr().String() + "/", Protocols: []string{"mutual"}}); err != nil {
+		t.Fatal(err)
+	}
+	stalled := 0
+	for range 2 {
+		select {
+		case got := <-closed:
+			switch {
+			case strings.HasSuffix(got, " 1008 write stalled"):
+				stalled++
+			case strings.HasSuffix(got, " 1006 "): // the other end dropped it first
+			default:
+				t.Fatalf("%s; want 1008 \"write stalled\", or 1006 after the other end's", got)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the two echoes still wait on each other after a minute")
+		}
+	}
+	if stalled == 0 {
+		t.Fatal("neither end was ended by its write-stall watch")
 	}
 }
