@@ -80,11 +80,29 @@ type deflateState struct {
 	txOn bool   // the message being sent is compressed (decided at its first frame)
 	zin  []byte // the compressed message being received (pooled)
 	utf8 wsproto.UTF8Validator
+
+	inflating inflation // the message being delivered, when active
 }
 
-// inflateChunk is how many inflated bytes are handed on at a time: split
-// further to RxBufferSize pieces for OnReceive, or gathered for
-// Reassemble.
+// inflation is a received compressed message being inflated and delivered
+// piece by piece (inflate). Reading may pause or hold between two pieces
+// (PauseRx in OnReceive, output backing up): the inflation then waits
+// here, and readBatch goes on with it before any newer input.
+type inflation struct {
+	active bool
+	msg    []byte // the compressed message, read by the Decompressor (pooled)
+	buf    []byte // cur's and next's storage (pooled)
+	cur    []byte // the next piece to deliver: n inflated bytes
+	next   []byte // the look-ahead that tells whether cur is the last piece
+	n      int
+	eof    bool  // the message ends with cur
+	err    error // inflating past cur failed
+	text   bool
+	out    wsproto.Event // the event cur is delivered in
+}
+
+// inflateChunk is how many inflated bytes are handed on at a time: gathered
+// for Reassemble, else RxBufferSize at most, one OnReceive piece each.
 const inflateChunk = 32 << 10
 
 // Deflate reports whether permessage-deflate was negotiated on the
@@ -228,10 +246,8 @@ func (c *Conn) deflateFrame(h *wsproto.Header, payload []byte) (out, pooled []by
 }
 
 // gatherCompressed collects the frames of a compressed message; at its
-// end it inflates the message and delivers it as deliver does for plain
-// data: in RxBufferSize pieces, or whole with Reassemble. Text is checked
-// for UTF-8 here (1007), and the inflated size against the message cap
-// (1009).
+// end it starts inflating the message (inflate), delivered as deliver
+// does for plain data: in RxBufferSize pieces, or whole with Reassemble.
 func (c *Conn) gatherCompressed(ev *wsproto.Event) {
 	z := c.pmd
 	if z == nil { // RSV1 is refused by the parser unless negotiated
@@ -247,49 +263,84 @@ func (c *Conn) gatherCompressed(ev *wsproto.Event) {
 	}
 	msg := z.zin
 	z.zin = nil
-	defer c.loop.putBuf(msg)
 	if logging.Enabled(logging.Ext) {
 		logging.Logf(logging.Ext, "conn %v: inflating a %d-byte compressed message", c.remote, len(msg))
 	}
 	z.rx.Reset(msg, z.limit)
-	defer z.rx.End()
-	text := ev.Opcode == wsproto.OpText
 	z.utf8.Reset()
+	chunk := inflateChunk
+	if !c.proto.Reassemble {
+		chunk = min(chunk, c.proto.rxBufferSize())
+	}
+	buf := c.loop.getBuf(2 * chunk)[:2*chunk]
+	in := &z.inflating
+	*in = inflation{active: true, msg: msg, buf: buf, cur: buf[:chunk], next: buf[chunk:], text: ev.Opcode == wsproto.OpText,
+		out: wsproto.Event{Type: wsproto.EventData, Opcode: ev.Opcode, MessageStart: true, FrameFin: true}}
+	in.n, in.eof, in.err = fillInflated(z.rx, in.cur)
+	c.inflate()
+}
 
-	buf := c.loop.getBuf(2 * inflateChunk)[:2*inflateChunk]
-	defer c.loop.putBuf(buf)
-	cur, next := buf[:inflateChunk], buf[inflateChunk:]
-	n, eof, err := fillInflated(z.rx, cur)
-	out := wsproto.Event{Type: wsproto.EventData, Opcode: ev.Opcode, MessageStart: true, FrameFin: true}
+// inflating reports whether a compressed message's delivery waits to go
+// on (readBatch goes on with it first).
+func (c *Conn) inflating() bool { return c.pmd != nil && c.pmd.inflating.active }
+
+// inflate delivers the pieces of the message being inflated until it
+// ends, the connection fails or closes, or reading pauses or holds
+// between two pieces. Text is checked for UTF-8 as it inflates (1007),
+// the inflated size against the message cap (1009).
+func (c *Conn) inflate() {
+	z := c.pmd
+	in := &z.inflating
 	for c.state == stateWS {
 		m, eof2 := 0, true
-		if err == nil && !eof {
-			m, eof2, err = fillInflated(z.rx, next)
+		if in.err == nil && !in.eof {
+			m, eof2, in.err = fillInflated(z.rx, in.next)
 		}
-		if err != nil {
+		if in.err != nil {
+			err := in.err
+			c.endInflation()
 			c.failProtocol(err)
 			return
 		}
-		last := eof || m == 0 && eof2
-		if text && (!z.utf8.Write(cur[:n]) || last && !z.utf8.Complete()) {
+		last := in.eof || m == 0 && eof2
+		if in.text && (!z.utf8.Write(in.cur[:in.n]) || last && !z.utf8.Complete()) {
+			c.endInflation()
 			c.failProtocol(&wsproto.ProtocolError{Code: wsproto.CloseInvalidPayload, Reason: "text message is not valid UTF-8"})
 			return
 		}
-		out.Payload, out.MessageEnd = cur[:n], last
-		c.deliver(&out)
+		in.out.Payload, in.out.MessageEnd = in.cur[:in.n], last
+		c.deliver(&in.out)
 		if last {
+			break
+		}
+		in.out.MessageStart = false
+		in.cur, in.next = in.next, in.cur
+		in.n, in.eof = m, eof2
+		// A large message inflates at once: what the callbacks wrote so
+		// far goes out now, and past the backpressure mark reading (and
+		// with it the rest of this message) holds, as it would between
+		// two messages.
+		if c.state == stateWS && c.unsent() > c.loop.svc.limits.WriteBufferSize/2 {
+			c.relieveOutput()
+		}
+		if !c.canRead() {
 			return
 		}
-		// A large message inflates at once: send what the callbacks
-		// wrote so far rather than at the end of the read, so an echo
-		// does not queue the whole message.
-		if c.state == stateWS && c.outOff < len(c.out) {
-			c.flush()
-		}
-		out.MessageStart = false
-		cur, next = next, cur
-		n, eof = m, eof2
 	}
+	c.endInflation()
+}
+
+// endInflation gives back what the inflation of a message held.
+func (c *Conn) endInflation() {
+	z := c.pmd
+	in := &z.inflating
+	if !in.active {
+		return
+	}
+	z.rx.End()
+	c.loop.putBuf(in.msg)
+	c.loop.putBuf(in.buf)
+	*in = inflation{}
 }
 
 // fillInflated reads inflated bytes into p until it is full, the message
@@ -318,6 +369,7 @@ func (c *Conn) releaseDeflate() {
 		c.loop.putBuf(z.zin)
 		z.zin = nil
 	}
+	c.endInflation()
 	z.rx.End()
 	z.tx.Close()
 }

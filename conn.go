@@ -230,8 +230,7 @@ func (c *Conn) Buffered() int {
 // (libwebsocket_rx_flow_control(wsi, 0)). Data already received but not yet
 // delivered is kept and delivered after ResumeRx. Called from OnReceive it
 // takes effect at once: no further piece is delivered, not even the rest of
-// the same frame, with one exception: a compressed message is inflated and
-// delivered in one go, and the pause starts after its last piece.
+// the same frame or compressed message.
 func (c *Conn) PauseRx() {
 	c.assertLoop()
 	c.rxPaused = true

@@ -39,6 +39,14 @@ func (c *Conn) canRead() bool {
 }
 
 func (c *Conn) readBatch() {
+	if c.inflating() {
+		// The rest of a compressed message whose delivery paused comes
+		// before any newer input (compress.go).
+		c.inflate()
+		if !c.canRead() || c.inflating() {
+			return
+		}
+	}
 	buf := c.loop.rbuf
 	for i := 0; i < readBatches; i++ {
 		b, kept, err := c.input(buf)
@@ -226,7 +234,7 @@ func (c *Conn) resumeReading() {
 		return
 	}
 	c.updateEvents()
-	if c.hasPending() || c.tlsMore() {
+	if c.hasPending() || c.tlsMore() || c.inflating() {
 		_ = c.loop.ev.Post(c.resumeInput)
 	}
 }

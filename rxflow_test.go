@@ -232,13 +232,19 @@ func TestPauseRxInReceiveKeepsOrder(t *testing.T) {
 	}
 }
 
-// PauseRx in OnReceive takes effect at once, even within a frame: no
-// further piece of the frame is delivered until ResumeRx, and what follows
-// resumes where it stopped. Each piece pauses reading and resumes it from
-// a posted function, which runs only after the loop has finished with the
-// current input, so a piece delivered while paused is seen. Frames of
-// 1,000 bytes at RxBufferSize 100, whole and fragmented, in one write.
+// PauseRx in OnReceive takes effect at once, even within a frame or a
+// compressed message: no further piece is delivered until ResumeRx, and
+// what follows resumes where it stopped. Each piece pauses reading and
+// resumes it from a posted function, which runs only after the loop has
+// finished with the current input, so a piece delivered while paused is
+// seen. Messages of 1,000 bytes at RxBufferSize 100, whole and
+// fragmented, in one write; then the same compressed.
 func TestPauseRxStopsWithinAFrame(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { testPauseRxStopsWithin(t, false) })
+	t.Run("compressed", func(t *testing.T) { testPauseRxStopsWithin(t, true) })
+}
+
+func testPauseRxStopsWithin(t *testing.T, compressed bool) {
 	const pieceSize = 100
 	var (
 		got      []byte
@@ -255,6 +261,7 @@ func TestPauseRxStopsWithinAFrame(t *testing.T) {
 	p := &lws.Protocol{
 		Name:         "pausing",
 		RxBufferSize: pieceSize,
+		Compression:  compression(compressed),
 		OnReceive: func(c *lws.Conn, data []byte) {
 			if paused {
 				select {
@@ -264,6 +271,9 @@ func TestPauseRxStopsWithinAFrame(t *testing.T) {
 			}
 			if len(data) > pieceSize {
 				t.Errorf("piece of %d bytes, RxBufferSize %d", len(data), pieceSize)
+			}
+			if _, ok := c.Deflate(); ok != compressed {
+				t.Errorf("permessage-deflate negotiated: %v", ok)
 			}
 			pieces++
 			got = append(got, data...)
@@ -280,16 +290,30 @@ func TestPauseRxStopsWithinAFrame(t *testing.T) {
 		},
 	}
 	svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p}})
-	rc := dialWS(t, svc, "pausing")
-	var wire []byte
-	wire = append(wire, frame(0x82, key1, msgs[0])...)
-	// The second message in three frames: 300 + 0 + 700 bytes.
-	wire = append(wire, frame(0x02, key1, msgs[1][:300])...)
-	wire = append(wire, frame(0x00, key1, nil)...)
-	wire = append(wire, frame(0x80, key1, msgs[1][300:])...)
-	wire = append(wire, frame(0x82, key1, msgs[2])...)
-	if _, err := rc.Write(wire); err != nil {
-		t.Fatal(err)
+	if compressed {
+		cc, err := lws.Dial(context.Background(), "ws://"+svc.Addr().String()+"/", &lws.DialOptions{
+			Protocols: []string{"pausing"}, Compression: &lws.Compression{Threshold: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cc.Close(lws.CloseNormal, "")
+		for _, m := range msgs {
+			if err := cc.WriteMessage(context.Background(), lws.WriteBinary, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	} else {
+		rc := dialWS(t, svc, "pausing")
+		var wire []byte
+		wire = append(wire, frame(0x82, key1, msgs[0])...)
+		// The second message in three frames: 300 + 0 + 700 bytes.
+		wire = append(wire, frame(0x02, key1, msgs[1][:300])...)
+		wire = append(wire, frame(0x00, key1, nil)...)
+		wire = append(wire, frame(0x80, key1, msgs[1][300:])...)
+		wire = append(wire, frame(0x82, key1, msgs[2])...)
+		if _, err := rc.Write(wire); err != nil {
+			t.Fatal(err)
+		}
 	}
 	select {
 	case <-done:
@@ -312,7 +336,7 @@ func TestPauseRxStopsWithinAFrame(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if pieces < 24 {
+	if pieces < 23 {
 		t.Fatalf("%d pieces for 2,250 bytes at %d per piece", pieces, pieceSize)
 	}
 }
@@ -383,4 +407,12 @@ func TestTwoHoldingEchoesEndWithWriteStall(t *testing.T) {
 	if stalled == 0 {
 		t.Fatal("neither end was ended by its write-stall watch")
 	}
+}
+
+// compression is permessage-deflate with every message compressed, or nil.
+func compression(on bool) *lws.Compression {
+	if !on {
+		return nil
+	}
+	return &lws.Compression{Threshold: 1}
 }

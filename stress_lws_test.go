@@ -147,13 +147,10 @@ func (l *lwsEnd) start() {
 func (l *lwsEnd) receive(c *lws.Conn, data []byte) {
 	e := l.e
 	if l.pauses > 0 {
-		// PauseRx stops delivery at once, within a frame too; only the
-		// rest of a compressed message, inflated in one go, may follow a
-		// pause made in OnReceive.
-		if _, deflate := c.Deflate(); l.postedPauses > 0 || !deflate {
-			e.sc.fail(fmt.Errorf("%v: OnReceive while PauseRx is in effect (%d pauses, %d from posted functions)", e, l.pauses, l.postedPauses))
-			return
-		}
+		// PauseRx stops delivery at once, within a frame or a compressed
+		// message too.
+		e.sc.fail(fmt.Errorf("%v: OnReceive while PauseRx is in effect (%d pauses, %d from posted functions)", e, l.pauses, l.postedPauses))
+		return
 	}
 	msg, binary := data, c.IsBinary()
 	if !c.Protocol().Reassemble {
