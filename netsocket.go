@@ -71,6 +71,7 @@ type netSocket struct {
 // can take more (after it returned sockio.ErrAgain, or after it took
 // something and has room left), or when a write failed.
 func newNetSocket(conn net.Conn, notify func(evloop.Events)) *netSocket {
+	conn = sockio.WrapConn(conn) // faults, in a build with the lwsfault tag
 	s := &netSocket{
 		conn:      conn,
 		notify:    notify,

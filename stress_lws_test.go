@@ -108,7 +108,7 @@ func (sc *scenario) lwsEstablished(side int, c *lws.Conn) {
 		return
 	}
 	if pr := e.pair; pr.resetSide == side {
-		_ = sockio.ResetAfter(c.FD(), pr.resetAfter, func() { pr.truncate("socket reset by fault injection", true) })
+		_ = sockio.ResetAfter(lws.SocketFD(c), pr.resetAfter, func() { pr.truncate("socket reset by fault injection", true) })
 	}
 	close(e.established)
 }

@@ -423,9 +423,7 @@ func newScenario(t *testing.T, seed int64, cellIndex int) *scenario {
 		pr.server = sc.newEnd(pr, sideServer, endServer)
 		pr.client = sc.newEnd(pr, sideClient, k)
 		pr.server.peer, pr.client.peer = pr.client, pr.server
-		// Resets are injected on descriptors; the portable backend's
-		// sockets are net.Conns.
-		if sc.r.Float64() < p.reset && p.cell.poller != pollPortable {
+		if sc.r.Float64() < p.reset {
 			pr.resetSide = sideServer
 			if k == endConnect && sc.r.IntN(2) == 0 {
 				pr.resetSide = sideClient

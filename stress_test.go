@@ -117,8 +117,8 @@ func runStressScenario(t *testing.T, seed int64, baseline stressState, logs *log
 	totals.faults = totals.faults.Add(faults)
 	totals.cells[sc.p.cell]++
 	if testing.Verbose() {
-		t.Logf("seed %d: %v (%s), %d connections (%d closed or reset part way), %d messages, %d bytes; %v",
-			seed, time.Since(began).Round(time.Millisecond), strings.Join(sc.phases, ", "), len(sc.pairs), truncated, msgs, bytes, sc.describe())
+		t.Logf("seed %d: %v (%s), %d connections (%d closed or reset part way), %d messages, %d bytes; %v; injected: %v",
+			seed, time.Since(began).Round(time.Millisecond), strings.Join(sc.phases, ", "), len(sc.pairs), truncated, msgs, bytes, sc.describe(), faults)
 	}
 	return true
 }

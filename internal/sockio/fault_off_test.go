@@ -2,7 +2,10 @@
 
 package sockio
 
-import "testing"
+import (
+	"net"
+	"testing"
+)
 
 // Without the lwsfault tag nothing can be injected.
 func TestNoFaultsInThisBuild(t *testing.T) {
@@ -21,5 +24,22 @@ func TestNoFaultsInThisBuild(t *testing.T) {
 	}
 	if n, err := Write(a, []byte("x")); n != 1 || err != nil || InjectedFaults() != (FaultCounts{}) {
 		t.Fatalf("write: %d, %v; counts %v", n, err, InjectedFaults())
+	}
+}
+
+// Without the lwsfault tag WrapConn is the identity and arms nothing.
+func TestWrapConnIsTheConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if WrapConn(c) != c || ConnFD(c) != -1 {
+		t.Fatal("WrapConn wrapped, or ConnFD found a descriptor, without the lwsfault tag")
 	}
 }

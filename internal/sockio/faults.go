@@ -14,7 +14,8 @@ import (
 // calls: SetFaults refuses any fault and the counts stay zero.
 //
 // Only sockets are touched; the loops' eventfds and pipes, which also
-// use these calls, never see a fault.
+// use these calls, never see a fault. The portable backend's net.Conns
+// get the same faults in their own terms through WrapConn.
 
 // Faults says how often each fault is injected: each probability, from 0
 // to 1, applies to every call on a socket.
