@@ -18,7 +18,7 @@ FUZZ_TARGETS ?= $(shell ./scripts/fuzz-targets.sh)
 # keep their own dependencies out of its go.mod
 MODULES := . browsertest bench backplane examples/prometheus
 
-.PHONY: test peers vet unit fuzz soak bench build stress
+.PHONY: test peers vet unit fuzz soak soak-backplane bench build stress
 
 # Build tags of the checks make test runs beside the ordinary build:
 # lwsdebug makes evloop's loop-ownership assertion (AssertInLoop) panic
@@ -90,6 +90,16 @@ stress:
 SOAKFLAGS ?=
 soak:
 	$(GO) run -race ./internal/soak $(SOAKFLAGS)
+
+# make soak-backplane: the backplane's durable stream on an embedded
+# JetStream against its model for SOAK_TIME: three servers, NATS stopped
+# and restarted at random, servers restarted, clients reconnecting to any
+# server with their positions; it ends with what it sent, delivered and
+# checked (every delivery exactly once, in order per sender). make stress
+# runs the same after the core's stress test.
+SOAK_TIME ?= 10m
+soak-backplane:
+	cd backplane && STRESS_TIME=$(SOAK_TIME) $(GO) test -race -count=1 -timeout 0 -run '^TestStreamModel$$' -v .
 
 # make bench: every echo server (ours, the peers, libwebsockets in C, the raw
 # TCP floors) in turn, interleaved, 5 repetitions; writes bench/RESULTS.md and

@@ -188,25 +188,36 @@
 //
 // BenchmarkFanout and BenchmarkDurableFanout (2 cores shared with other
 // work, loopback, NATS embedded in the same process, 64-byte messages,
-// one reading client, 5000 messages, three runs): from Broadcast or
+// one reading client, 5000 messages, two runs each): from Broadcast or
 // Stream.Publish on one server to a client of the same server ("local")
 // or of another ("remote"), with one message in flight (the latency of
 // one message) and with 256 (the throughput; the latency then includes
-// queueing).
+// queueing). Latencies are p50 / p99.
 //
-//	                              one in flight              256 in flight
-//	Broadcaster  local     1.2k msgs/s p50 260-290µs   110-250k msgs/s p50 0.6-0.7ms
-//	             remote    0.9-1.1k    p50 320-350µs   140-180k msgs/s p50 0.7-0.8ms
-//	Stream file  local     0.8-0.9k    p50 430-460µs    23-28k msgs/s  p50 7.5-8ms
-//	             remote    1.1k        p50 350-360µs    24-29k msgs/s  p50 7-8.3ms
-//	Stream mem   local     0.8-1.0k    p50 420-460µs    33-38k msgs/s  p50 5.2-6.3ms
-//	             remote    0.9k        p50 350-420µs    31-37k msgs/s  p50 5.2-5.6ms
+//	                          one in flight                       256 in flight
+//	Broadcaster  local   1.2k msgs/s  250 / 405-425µs     190-220k msgs/s  0.6-0.7 / 3.4-4.6ms
+//	             remote  1.0k         310-340 / 620µs     150-180k         0.8-0.9 / 2.8-6.3ms
+//	Stream file  local   1.0k         340-400 / 670-960µs  28-32k          7.6 / 17-22ms
+//	             remote  1.0k         360-380 / 840-900µs  27-28k          7.6-8.4 / 28-31ms
+//	Stream mem   local   1.0k         365-380 / 680-710µs  32-37k          5.2-5.8 / 24-41ms
+//	             remote  1.0k         360 / 730-780µs      32-41k          4.9-5.2 / 28-31ms
+//
+// BenchmarkDurableRecovery: a client drops its connection, 10,000
+// messages are published meanwhile, and it reconnects to another server
+// with its position; from the reconnect to the last missed message (read
+// from the stream's history: more than a server's cache holds), checked
+// one by one, three runs of three rounds each:
+//
+//	          64-byte messages                1 KiB messages
+//	file      63-76 ms (130-160k msgs/s)      91-124 ms (80-110k msgs/s)
+//	memory    50-61 ms (160-200k msgs/s)      139-198 ms (50-72k msgs/s)
 //
 // Unloaded, a durable message reaches another server's client about as
-// fast as an at-most-once one (p50 350µs against 320-350µs: JetStream
+// fast as an at-most-once one (p50 360-380µs against 310-340µs: JetStream
 // stores it and a consumer hands it on), while a server's own clients
-// now wait for that round trip too (p50 430-460µs against 260-290µs), in
-// exchange for one order on every server and nothing lost. Throughput
+// now wait for that round trip too (p50 340-400µs against 250µs), in
+// exchange for one order on every server and nothing lost; the tail is
+// longer (p99 0.7-0.96 ms against 0.4-0.6 ms). Throughput
 // per stream is JetStream's: its one goroutine per stream storing every
 // message takes most of the time (about 30k messages per second per
 // topic here, in memory or in files, against 110k-250k through core

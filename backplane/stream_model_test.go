@@ -45,6 +45,8 @@ func TestStreamModel(t *testing.T) {
 		steps = n
 	}
 	end := time.Now().Add(stress)
+	var tally modelTally
+	defer func() { t.Logf("stream model: %v", tally) }()
 	for i := 0; i < len(seeds) || stress > 0 && time.Now().Before(end); i++ {
 		seed := time.Now().UnixNano()
 		if i < len(seeds) {
@@ -56,12 +58,29 @@ func TestStreamModel(t *testing.T) {
 					t.Logf("replay: cd backplane && STREAM_SEED=%d STREAM_STEPS=%d go test -race -count=1 -run 'TestStreamModel' .", seed, steps)
 				}
 			})
-			runStreamModel(t, seed, steps)
+			runStreamModel(t, seed, steps, &tally)
 		})
 		if t.Failed() {
 			return
 		}
 	}
+}
+
+// modelTally sums what the model test's runs did and checked, for the
+// figures of a long run (make stress).
+type modelTally struct {
+	runs, steps, shortHistory                  int
+	sent, delivered, lost                      int
+	natsRestarts, serverRestarts, reconnects   int
+	recovered, notRecovered, gaps, freshStarts int
+}
+
+func (t modelTally) String() string {
+	return fmt.Sprintf("%d runs (%d with a 150-message history), %d steps: %d messages sent, %d deliveries checked "+
+		"(each exactly once and in order per sender: no duplicate, no reordering), %d lost after a gap (short history only); "+
+		"%d NATS restarts, %d server restarts, %d client connections (%d recoveries granted, %d refused, %d fresh starts), %d gaps on live connections",
+		t.runs, t.shortHistory, t.steps, t.sent, t.delivered, t.lost,
+		t.natsRestarts, t.serverRestarts, t.reconnects, t.recovered, t.notRecovered, t.freshStarts, t.gaps)
 }
 
 // modelSender is a sender of numbered messages: a client from its first
@@ -95,6 +114,7 @@ type modelClient struct {
 }
 
 type streamModel struct {
+	tally   *modelTally
 	t       *testing.T
 	rnd     *rand.Rand
 	js      *jsServer
@@ -104,8 +124,8 @@ type streamModel struct {
 	senders []*modelSender
 }
 
-func runStreamModel(t *testing.T, seed int64, steps int) {
-	m := &streamModel{t: t, rnd: rand.New(rand.NewSource(seed)), natsUp: true}
+func runStreamModel(t *testing.T, seed int64, steps int, tally *modelTally) {
+	m := &streamModel{t: t, tally: tally, rnd: rand.New(rand.NewSource(seed)), natsUp: true}
 	m.js = startJetStream(t)
 	opts := &backplane.StreamOptions{
 		MaxMsgs:        []int64{150, 100000}[m.rnd.Intn(2)],
@@ -113,6 +133,11 @@ func runStreamModel(t *testing.T, seed int64, steps int) {
 		RecoverTimeout: 2 * time.Second,
 	}
 	t.Logf("seed %d: %d steps, history %d messages, cache %d", seed, steps, opts.MaxMsgs, opts.CacheMsgs)
+	tally.runs++
+	tally.steps += steps
+	if opts.MaxMsgs < 1000 {
+		tally.shortHistory++
+	}
 	for i := 0; i < 3; i++ {
 		m.srv = append(m.srv, startDurableServer(t, m.js.url(), "model", fmt.Sprintf("s%d", i), opts))
 		m.srv[i].ready(t)
@@ -201,11 +226,20 @@ func runStreamModel(t *testing.T, seed int64, steps int) {
 			}
 		}
 	}
+	for _, s := range m.senders {
+		tally.sent += s.sent
+	}
 	for _, cl := range m.clients {
 		cl.r.check(t, fmt.Sprintf("client %d", cl.id))
 		cl.r.checkFirsts(t, fmt.Sprintf("client %d", cl.id), cl.floors)
 		cl.r.mu.Lock()
 		t.Logf("client %d: %d messages, %d lost after a gap, statuses %v", cl.id, cl.r.count, cl.r.lost, cl.r.statuses)
+		tally.delivered += cl.r.count
+		tally.lost += cl.r.lost
+		tally.recovered += cl.r.statuses[backplane.Recovered]
+		tally.notRecovered += cl.r.statuses[backplane.NotRecovered]
+		tally.gaps += cl.r.statuses[backplane.Gap]
+		tally.freshStarts += cl.r.statuses[backplane.At]
 		cl.r.mu.Unlock()
 	}
 	for i, s := range m.srv {
@@ -226,6 +260,7 @@ func (m *streamModel) connect(cl *modelClient, srv int, since string) {
 		m.t.Fatalf("client %d: Dial server %d: %v", cl.id, srv, err)
 	}
 	cl.c, cl.srv, cl.done = c, srv, make(chan struct{})
+	m.tally.reconnects++
 	go func() {
 		defer close(cl.done)
 		cl.r.readAll(c)
@@ -354,6 +389,7 @@ func (m *streamModel) toggleNATS() {
 		m.js.stop()
 	} else {
 		m.js.start()
+		m.tally.natsRestarts++
 	}
 	m.natsUp = !m.natsUp
 	for i, s := range m.srv {
@@ -374,6 +410,7 @@ func (m *streamModel) restartServer(i int) {
 	}
 	m.srv[i].stop()
 	m.srv[i].start()
+	m.tally.serverRestarts++
 	for _, cl := range m.clients {
 		if cl.srv == i {
 			<-cl.done
