@@ -2,10 +2,7 @@
 
 package sockio
 
-import (
-	"net"
-	"testing"
-)
+import "testing"
 
 // Without the lwsfault tag nothing can be injected.
 func TestNoFaultsInThisBuild(t *testing.T) {
@@ -29,16 +26,7 @@ func TestNoFaultsInThisBuild(t *testing.T) {
 
 // Without the lwsfault tag WrapConn is the identity and arms nothing.
 func TestWrapConnIsTheConn(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, _ := tcpPair(t)
 	if WrapConn(c) != c || ConnFD(c) != -1 {
 		t.Fatal("WrapConn wrapped, or ConnFD found a descriptor, without the lwsfault tag")
 	}

@@ -13,31 +13,6 @@ import (
 	"time"
 )
 
-// tcpPair is a connected pair of TCP conns on loopback.
-func tcpPair(t *testing.T) (a, b net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = <-accepted
-	if b == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
-}
-
 // A wrapped conn moves every byte in order through short reads and split
 // writes (and yields and retries for EAGAIN and EINTR), and counts them.
 func TestWrapConnShortCallsKeepTheStream(t *testing.T) {
