@@ -145,8 +145,8 @@ type injector struct {
 	nArmed atomic.Int32
 }
 
-// armedReset is one ResetAfter; left is touched only by the goroutine
-// that owns the socket, under mu.
+// armedReset is one ResetAfter; its fields are under mu (a portable
+// connection's reader and writer goroutines share one).
 type armedReset struct {
 	dev, ino uint64 // the socket's identity: a later socket may reuse the fd
 	left     int64
@@ -191,7 +191,9 @@ func (j *injector) decide(fd, n int, write bool) (k int, r *armedReset, err erro
 		}
 	}
 	if r != nil {
+		j.mu.Lock()
 		k = int(min(int64(k), r.left))
+		j.mu.Unlock()
 	}
 	return k, r, nil
 }

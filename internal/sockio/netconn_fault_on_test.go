@@ -97,3 +97,40 @@ func TestWrapConnLeavesPipes(t *testing.T) {
 		t.Fatal("a net.Pipe conn was wrapped")
 	}
 }
+
+// A wrapped conn is read and written by two goroutines at once (the
+// portable backend's reader and writer): a reset armed on it is shared
+// by both, and trips once (the race detector checks the sharing).
+func TestWrapConnResetSharedByReaderAndWriter(t *testing.T) {
+	a, b := tcpPair(t)
+	w := WrapConn(a)
+	faults(t, Faults{Seed: 3, ShortRead: 0.5, ShortWrite: 0.5}) // first: SetFaults forgets armed resets
+	tripped := make(chan struct{}, 2)
+	if err := ResetAfter(ConnFD(w), 200<<10, func() { tripped <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, b)
+	go b.Write(make([]byte, 1<<20))
+	done := make(chan error, 2)
+	go func() {
+		_, err := w.Write(make([]byte, 1<<20))
+		done <- err
+	}()
+	go func() {
+		_, err := io.Copy(io.Discard, w)
+		done <- err
+	}()
+	for range 2 {
+		select {
+		case err := <-done:
+			if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, syscall.ECONNRESET) {
+				t.Fatalf("a call after the reset: %v, want EPIPE or ECONNRESET", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the reset never tripped")
+		}
+	}
+	if len(tripped) != 1 {
+		t.Fatalf("tripped %d times", len(tripped))
+	}
+}
