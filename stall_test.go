@@ -344,10 +344,10 @@ func TestSlowSteadyReaderGetsEverything(t *testing.T) {
 		svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p}, Limits: limits})
 		rc := dialWS(t, svc, "big")
 		rc.Conn.(*net.TCPConn).SetReadBuffer(64 << 10)
-		rc.r = bufio.NewReader(steadyReader{rc.Conn})
+		rc.r = bufio.NewReader(steadyReader{rc.r}) // after what the handshake read ahead
 		f, err := rc.readFrame(t)
 		if err != nil || f.op != 2 || !bytes.Equal(f.payload, body) {
-			t.Fatalf("message: op %d, %d of %d bytes, %v", f.op, len(f.payload), size, err)
+			t.Fatalf("message: op %d, %d of %d bytes (%q), %v", f.op, len(f.payload), size, f.payload[:min(len(f.payload), 120)], err)
 		}
 		if f, err := rc.readFrame(t); err != nil || f.op != 8 {
 			t.Fatalf("then: op %d, %v; want the close frame", f.op, err)
