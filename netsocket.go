@@ -132,6 +132,14 @@ func (s *netSocket) readLoop() {
 	}
 }
 
+// hasInput reports whether read would return something other than
+// sockio.ErrAgain: bytes, the end of the stream or a read error.
+func (s *netSocket) hasInput() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && (len(s.rbuf) > 0 || s.rerr != nil)
+}
+
 // read copies into p what the reader has read: (n > 0, nil); or (0,
 // sockio.ErrAgain) when nothing is there now, a Readable notification then
 // following when something arrives; or (0, io.EOF) at the orderly end of

@@ -178,13 +178,16 @@ func (c *Conn) sockConnectError() error {
 	return sockio.ConnectError(c.fd)
 }
 
-// sockRearmReadable runs when a readiness event found reading paused or
-// held, or left it so: a level-triggered poller reports the socket again
-// once reading resumes, and so must the portable backend, whose
-// notifications are delivered once: the netSocket notifies again, and the
-// loop keeps that until the connection watches for reading.
+// sockRearmReadable runs after a readiness event for reading: a
+// level-triggered poller reports the socket again while it holds input,
+// and so must the portable backend, whose notifications are delivered
+// once. Its netSocket notifies again when a read leaves bytes, but the
+// event may have been handled without reading the socket at all (reading
+// paused or held, or the TLS session still had plaintext to give): then,
+// while the netSocket holds input, it is notified again here, and the loop
+// keeps that until the connection watches for reading.
 func (c *Conn) sockRearmReadable() {
-	if c.loop.portable && c.rare != nil && c.rare.ns != nil {
+	if c.loop.portable && c.rare != nil && c.rare.ns != nil && c.rare.ns.hasInput() {
 		c.rare.ns.notify(evloop.Readable)
 	}
 }
@@ -225,7 +228,7 @@ func (h *connHandler) OnEvents(_ int, ev evloop.Events) {
 		} else {
 			c.readable()
 		}
-		if ev&evloop.Readable != 0 && !c.canRead() {
+		if ev&evloop.Readable != 0 && c.state != stateDead {
 			c.sockRearmReadable()
 		}
 	}
