@@ -131,8 +131,12 @@ type Stream struct {
 	// every deliverable message in [cacheFrom, head].
 	cacheFrom uint64
 	iter      jetstream.MessagesContext // the consumer's, stopped by close
-	// cancelSetup ends the consumer's setup requests when NATS is lost.
-	cancelSetup context.CancelFunc
+	// online is canceled when NATS is lost (made anew when it is back)
+	// and at close: the requests made under it (setting the consumer up,
+	// asking for our last stored message) end then rather than at their
+	// timeout, since their answers are lost with the connection.
+	online    context.Context
+	goOffline context.CancelFunc
 
 	// This server's own messages.
 	ownSeq         uint64        // number of the last one published
@@ -249,6 +253,7 @@ func (b *Backplane) Stream(name string, opts *StreamOptions) (*Stream, error) {
 	}
 	s.delayTimer = time.AfterFunc(time.Hour, s.checkDelay)
 	s.delayTimer.Stop()
+	s.online, s.goOffline = context.WithCancel(context.Background())
 	b.mu.Lock()
 	for _, other := range b.streams {
 		if other.name == s.name {
@@ -260,6 +265,7 @@ func (b *Backplane) Stream(name string, opts *StreamOptions) (*Stream, error) {
 	b.mu.Unlock()
 	if !b.nc.IsConnected() {
 		s.immediate = true
+		s.goOffline()
 	}
 	s.workers.Add(3)
 	go s.consumeLoop()
@@ -414,18 +420,27 @@ func (s *Stream) disconnected() {
 	s.mu.Lock()
 	s.toImmediate("NATS disconnected")
 	s.needSync = true
-	if s.cancelSetup != nil {
-		s.cancelSetup()
-	}
+	s.goOffline()
 	s.mu.Unlock()
 }
 
 func (s *Stream) reconnected() {
 	s.mu.Lock()
 	s.needSync = true
+	if s.online.Err() != nil && !s.closing {
+		s.online, s.goOffline = context.WithCancel(context.Background())
+	}
 	s.toStream()
 	s.mu.Unlock()
 	s.signal()
+}
+
+// onlineContext is the context of requests to NATS: canceled when NATS
+// is lost (already, while it is away).
+func (s *Stream) onlineContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.online
 }
 
 // close stops the stream: it waits up to timeout for the stream to
@@ -438,6 +453,11 @@ func (s *Stream) close(timeout time.Duration) {
 	if again {
 		return
 	}
+	defer func() {
+		s.mu.Lock()
+		s.goOffline()
+		s.mu.Unlock()
+	}()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && s.b.nc.IsConnected() && !s.allAcked() {
 		time.Sleep(5 * time.Millisecond)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/lws-go/lws/backplane"
 	"github.com/lws-go/lws/backplane/internal/spanmirror"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // jsServer is an embedded NATS server with JetStream that can be stopped
@@ -77,6 +79,7 @@ type durableServer struct {
 	svc  *lws.Service
 	bp   *backplane.Backplane
 	st   *backplane.Stream
+	nats *cuttableDialer
 	done chan error
 }
 
@@ -90,7 +93,9 @@ func startDurableServer(t testing.TB, natsURL, prefix, instance string, opts *ba
 
 func (d *durableServer) start() {
 	d.t.Helper()
-	bp, err := backplane.Connect(d.natsURL, &backplane.Options{Prefix: d.prefix, Instance: d.instance, ReconnectWait: 50 * time.Millisecond})
+	dialer := &cuttableDialer{}
+	bp, err := backplane.Connect(d.natsURL, &backplane.Options{Prefix: d.prefix, Instance: d.instance, ReconnectWait: 50 * time.Millisecond,
+		NATS: []nats.Option{nats.SetCustomDialer(dialer)}})
 	if err != nil {
 		d.t.Fatalf("Connect: %v", err)
 	}
@@ -105,7 +110,7 @@ func (d *durableServer) start() {
 	if d.port == 0 {
 		d.port = svc.Port()
 	}
-	d.svc, d.bp, d.st, d.done = svc, bp, st, make(chan error, 1)
+	d.svc, d.bp, d.st, d.nats, d.done = svc, bp, st, dialer, make(chan error, 1)
 	go func() { d.done <- svc.Run() }()
 }
 
@@ -126,6 +131,85 @@ func (d *durableServer) stop() {
 	}
 	d.bp.Close()
 	d.svc = nil
+}
+
+// cuttableDialer dials a Backplane's NATS connections, which the test
+// can reset (NATS lost; nats.go reconnects through it) and, before,
+// freeze (whatever NATS sends them from then on is lost); kill resets
+// them and refuses any later dial (a crash).
+type cuttableDialer struct {
+	mu         sync.Mutex
+	conns      []*cuttableConn
+	dead       bool
+	sentFrozen atomic.Int64 // writes on frozen connections
+}
+
+type cuttableConn struct {
+	*net.TCPConn
+	frozen atomic.Bool
+	reset  chan struct{}
+	d      *cuttableDialer
+}
+
+// Write counts what is written while frozen.
+func (c *cuttableConn) Write(p []byte) (int, error) {
+	if c.frozen.Load() {
+		c.d.sentFrozen.Add(1)
+	}
+	return c.TCPConn.Write(p)
+}
+
+// Read drops what is read while frozen and waits for the reset.
+func (c *cuttableConn) Read(p []byte) (int, error) {
+	n, err := c.TCPConn.Read(p)
+	if c.frozen.Load() {
+		<-c.reset
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+func (d *cuttableDialer) Dial(network, address string) (net.Conn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dead {
+		return nil, errors.New("server killed")
+	}
+	conn, err := net.DialTimeout(network, address, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	c := &cuttableConn{TCPConn: conn.(*net.TCPConn), reset: make(chan struct{}), d: d}
+	d.conns = append(d.conns, c)
+	return c, nil
+}
+
+func (d *cuttableDialer) freeze() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		c.frozen.Store(true)
+	}
+}
+
+// resetConns ends the connections at once (a reset): nothing more is
+// written or read.
+func (d *cuttableDialer) resetConns() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		_ = c.SetLinger(0)
+		c.Close()
+		close(c.reset)
+	}
+	d.conns = nil
+}
+
+func (d *cuttableDialer) kill() {
+	d.mu.Lock()
+	d.dead = true
+	d.mu.Unlock()
+	d.resetConns()
 }
 
 func (d *durableServer) url(mirror string) string {
