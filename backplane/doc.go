@@ -176,8 +176,11 @@
 // clients keep sending (TestStreamMirrorServerRestart) resumes its
 // consumer and its clients, reconnecting with their positions, recover
 // what they missed; TestStreamModel drives random sends, reconnects to
-// any server with positions (and afresh), NATS stops and server restarts
-// against a per-client oracle.
+// any server with positions (and afresh), NATS stops, server restarts
+// and kills (a crash: what the stream had not stored of the killed
+// server's messages is lost, the rest reaches every client) against a
+// per-client oracle, and reads the stream at the end: every message
+// stored once, in order.
 //
 // Publish does not wait for the network (nats.go writes from its own
 // goroutine) but can block briefly when its write buffer is full while

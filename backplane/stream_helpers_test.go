@@ -65,6 +65,21 @@ func (j *jsServer) stop() {
 
 func (j *jsServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(j.port) }
 
+// hasClient reports whether NATS has a client connection named name.
+func (j *jsServer) hasClient(name string) bool {
+	j.t.Helper()
+	cz, err := j.ns.Connz(&natsserver.ConnzOptions{})
+	if err != nil {
+		j.t.Fatalf("connz: %v", err)
+	}
+	for _, c := range cz.Conns {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // durableServer is one lws server of a group serving the durable mirror;
 // it can be stopped and started again on the same port with the same
 // instance name.
@@ -132,6 +147,35 @@ func (d *durableServer) stop() {
 	d.bp.Close()
 	d.svc = nil
 }
+
+// kill stops the server as a crash would: its clients' connections are
+// closed without a close handshake, then its NATS connection is reset
+// at once, whatever nats.go had not written yet, with no wait for the
+// stream to take the buffered messages and no last acknowledgement of
+// its consumer. (Backplane.Close then only releases the goroutines: it
+// has no connection to wait on.) It returns once NATS has dropped the
+// connection: whatever NATS got from it is queued for the stream by then.
+func (d *durableServer) kill(js *jsServer) {
+	d.t.Helper()
+	d.svc.Close()
+	select {
+	case err := <-d.done:
+		if err != nil && !errors.Is(err, lws.ErrServiceClosed) {
+			d.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		d.t.Errorf("Run did not return after Close")
+	}
+	d.nats.kill()
+	d.bp.Close()
+	d.svc = nil
+	if !waitFor(10*time.Second, func() bool { return !js.hasClient(natsClientName(d.instance)) }) {
+		d.t.Fatalf("NATS still has the killed server %s's connection", d.instance)
+	}
+}
+
+// natsClientName is the name a Backplane gives its NATS connection.
+func natsClientName(instance string) string { return "lws-backplane " + instance }
 
 // cuttableDialer dials a Backplane's NATS connections, which the test
 // can reset (NATS lost; nats.go reconnects through it) and, before,
@@ -231,17 +275,21 @@ func (d *durableServer) ready(t testing.TB) {
 // as lost); after a refused recovery (and at the start) a sender may
 // start anywhere, since the client starts afresh.
 type streamReader struct {
-	mu       sync.Mutex
-	last     map[int]int      // sender -> last seq
-	mode     map[int]readMode // sender -> what its next message may be
-	lost     int
-	errs     []string
-	count    int
-	statuses map[backplane.EventKind]int
-	trace    []string // with STREAM_TRACE set: every event
-	fresh    int      // fresh starts (At, NotRecovered) so far
-	gapped   bool     // a gap since the last fresh start
-	firsts   []first  // each sender's first message after each fresh start
+	mu   sync.Mutex
+	last map[int]int      // sender -> last seq
+	mode map[int]readMode // sender -> what its next message may be
+	lost int
+	errs []string
+	// duplicates (a number again or out of order) and missing (a hole
+	// no status excused): each also an error.
+	duplicates, missing int
+	refusals            map[string]int // NotRecovered reasons (up to a colon)
+	count               int
+	statuses            map[backplane.EventKind]int
+	trace               []string // with STREAM_TRACE set: every event
+	fresh               int      // fresh starts (At, NotRecovered) so far
+	gapped              bool     // a gap since the last fresh start
+	firsts              []first  // each sender's first message after each fresh start
 }
 
 // first is a sender's first message after fresh start number fresh, and
@@ -260,7 +308,7 @@ const (
 )
 
 func newStreamReader() *streamReader {
-	return &streamReader{last: map[int]int{}, mode: map[int]readMode{}, statuses: map[backplane.EventKind]int{}}
+	return &streamReader{last: map[int]int{}, mode: map[int]readMode{}, statuses: map[backplane.EventKind]int{}, refusals: map[string]int{}}
 }
 
 func (r *streamReader) add(ev backplane.Event) {
@@ -271,6 +319,10 @@ func (r *streamReader) add(ev backplane.Event) {
 	}
 	if ev.Kind != backplane.Message {
 		r.statuses[ev.Kind]++
+		if ev.Kind == backplane.NotRecovered {
+			why, _, _ := strings.Cut(ev.Reason, ":")
+			r.refusals[why]++
+		}
 		switch ev.Kind {
 		case backplane.NotRecovered, backplane.At:
 			r.mode = map[int]readMode{}
@@ -297,16 +349,19 @@ func (r *streamReader) add(ev backplane.Event) {
 	switch r.mode[s] {
 	case nextOnly:
 		if seq <= last {
+			r.duplicates++
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d (duplicate or out of order) at %s", s, seq, last, ev.Position))
 			return
 		}
 		if seq > last+1 {
+			r.missing += seq - last - 1
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d: %d missing without a status saying so, at %s", s, seq, last, seq-last-1, ev.Position))
 		}
 	case anyNext:
 		r.firsts = append(r.firsts, first{r.fresh, s, seq, r.gapped})
 	case aheadOK:
 		if seq <= last {
+			r.duplicates++
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d (duplicate or out of order) after a gap, at %s", s, seq, last, ev.Position))
 			return
 		}
