@@ -114,7 +114,9 @@
 // the stream's history when the cache does not reach back so far, then the
 // own messages it delivered ahead of the stream, then live messages: in
 // order, no gap and no duplicate at the join. It is refused ("not
-// recovered") when the epoch changed, when neither the cache nor the
+// recovered") when the epoch changed (or the position has none: its
+// server had not reached the stream when it gave it, and what the
+// client missed since is unknown), when neither the cache nor the
 // history holds every message after the position, or on timeout. If the
 // history loses messages while they are being sent, or NATS cannot be
 // read within RecoverTimeout, the client is closed with 1013 and, from
