@@ -43,7 +43,10 @@ type StreamOptions struct {
 
 	// CacheMsgs and CacheBytes bound the latest messages this server
 	// keeps in memory to recover clients without asking NATS (defaults
-	// 4096 messages, 1 MiB); older gaps are read from the history.
+	// 4096 messages, 1 MiB); older gaps are read from the history. A
+	// recovery from the cache queues all it sends at once: keep
+	// CacheBytes well under the service's Limits.SendQueueSize, or a
+	// client recovering that much is closed with 1013 (reader too slow).
 	CacheMsgs  int
 	CacheBytes int
 
@@ -54,7 +57,10 @@ type StreamOptions struct {
 
 	// RecoverTimeout bounds how long a client's recovery may wait for
 	// this server to reach the client's position or for NATS to answer
-	// (default 10s); then the client is told it cannot be recovered.
+	// (default 10s); then the client is told it cannot be recovered. It
+	// also bounds a recovery from the history as a whole, the client's
+	// reading included: past it the client is closed with 1013 and
+	// recovers the rest when it reconnects.
 	RecoverTimeout time.Duration
 
 	// HoldTimeout bounds how long PublishFrom holds a client's messages
