@@ -459,11 +459,6 @@ func (s *Stream) close(timeout time.Duration) {
 	if again {
 		return
 	}
-	defer func() {
-		s.mu.Lock()
-		s.goOffline()
-		s.mu.Unlock()
-	}()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && s.b.nc.IsConnected() && !s.allAcked() {
 		time.Sleep(5 * time.Millisecond)
@@ -482,6 +477,9 @@ func (s *Stream) close(timeout time.Duration) {
 		logging.Warnf("backplane %s: stream %s closed with %d messages the stream never acknowledged: lost to the other servers", s.b.id, s.name, unacked)
 	}
 	close(s.done)
+	s.mu.Lock()
+	s.goOffline() // the workers' requests end: their answers are not wanted
+	s.mu.Unlock()
 	if it != nil {
 		it.Stop()
 	}
