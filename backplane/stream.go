@@ -269,10 +269,14 @@ func (b *Backplane) Stream(name string, opts *StreamOptions) (*Stream, error) {
 	}
 	b.streams = append(b.streams, s)
 	b.mu.Unlock()
+	// Under the lock, for a reconnect that would come now: its
+	// reconnected waits, then finds the stream offline.
+	s.mu.Lock()
 	if !b.nc.IsConnected() {
 		s.immediate = true
 		s.goOffline()
 	}
+	s.mu.Unlock()
 	s.workers.Add(3)
 	go s.consumeLoop()
 	go s.publishLoop()
