@@ -114,13 +114,16 @@
 // the stream's history when the cache does not reach back so far, then the
 // own messages it delivered ahead of the stream, then live messages: in
 // order, no gap and no duplicate at the join. It is refused ("not
-// recovered") when the epoch changed, when neither the cache nor the
+// recovered") when the epoch changed (or the position has none: its
+// server had not reached the stream when it gave it, and what the
+// client missed since is unknown), when neither the cache nor the
 // history holds every message after the position, or on timeout. If the
-// history loses messages while they are being sent, or NATS cannot be
-// read within RecoverTimeout, the client is closed with 1013 and, from
-// the position of the last message it got, recovers the rest or is told
-// it cannot. A client that reads too slowly (its send queue full) is
-// closed with 1013 as well; reconnecting, it recovers.
+// history loses messages while they are being sent, or sending them from
+// it takes longer than RecoverTimeout in all (NATS slow to answer, or the
+// client slow to read), the client is closed with 1013 and, from the
+// position of the last message it got, recovers the rest or is told it
+// cannot. A client that reads too slowly (its send queue full) is closed
+// with 1013 as well; reconnecting, it recovers.
 //
 // Dial connects with a position and Client.Read returns statuses and
 // messages and keeps the position to present next time; SinceURL and
@@ -176,8 +179,11 @@
 // clients keep sending (TestStreamMirrorServerRestart) resumes its
 // consumer and its clients, reconnecting with their positions, recover
 // what they missed; TestStreamModel drives random sends, reconnects to
-// any server with positions (and afresh), NATS stops and server restarts
-// against a per-client oracle.
+// any server with positions (and afresh), NATS stops, server restarts
+// and kills (a crash: what the stream had not stored of the killed
+// server's messages is lost, the rest reaches every client) against a
+// per-client oracle, and reads the stream at the end: every message
+// stored once, in order.
 //
 // Publish does not wait for the network (nats.go writes from its own
 // goroutine) but can block briefly when its write buffer is full while
@@ -186,40 +192,49 @@
 //
 // # Figures
 //
-// BenchmarkFanout and BenchmarkDurableFanout (2 cores shared with other
-// work, loopback, NATS embedded in the same process, 64-byte messages,
-// one reading client, 5000 messages, two runs each): from Broadcast or
-// Stream.Publish on one server to a client of the same server ("local")
-// or of another ("remote"), with one message in flight (the latency of
-// one message) and with 256 (the throughput; the latency then includes
-// queueing). Latencies are p50 / p99.
+// BenchmarkFanout and BenchmarkDurableFanout (loopback, NATS embedded in
+// the same process, 64-byte messages, one reading client, 5000 messages;
+// six runs each, on 2 cores shared with another session's tests, load
+// 1.6-2.2: the spread, widest at 256 in flight, is mostly that): from
+// Broadcast or Stream.Publish on one server to a client of the same
+// server ("local") or of another ("remote"), with one message in flight
+// (the latency of one message) and with 256 (the throughput; the latency
+// then includes queueing). Latencies are p50 / p99.
 //
-//	                          one in flight                       256 in flight
-//	Broadcaster  local   1.2k msgs/s  250 / 405-425µs     190-220k msgs/s  0.6-0.7 / 3.4-4.6ms
-//	             remote  1.0k         310-340 / 620µs     150-180k         0.8-0.9 / 2.8-6.3ms
-//	Stream file  local   1.0k         340-400 / 670-960µs  28-32k          7.6 / 17-22ms
-//	             remote  1.0k         360-380 / 840-900µs  27-28k          7.6-8.4 / 28-31ms
-//	Stream mem   local   1.0k         365-380 / 680-710µs  32-37k          5.2-5.8 / 24-41ms
-//	             remote  1.0k         360 / 730-780µs      32-41k          4.9-5.2 / 28-31ms
+//	                          one in flight                      256 in flight
+//	Broadcaster  local   1.2k msgs/s  260-290 / 540-900µs     160-230k msgs/s  0.6-0.8 / 1.5-4.6ms
+//	             remote  1.0k         320-360 / 580-1130µs    160-190k         0.7-0.8 / 2.6-7.4ms
+//	Stream file  local   0.8-1.0k     440-520µs / 1.0-2.4ms    11-28k          7-18 / 25-76ms
+//	             remote  0.8-1.0k     400-470µs / 1.3-2.5ms    20-26k          7-11 / 28-38ms
+//	Stream mem   local   0.9k         400-530µs / 1.2-1.8ms    19-32k          5.6-8.3 / 28-49ms
+//	             remote  0.9-1.0k     390-460µs / 1.0-2.4ms    24-38k          4.8-8.2 / 17-57ms
 //
 // BenchmarkDurableRecovery: a client drops its connection, 10,000
 // messages are published meanwhile, and it reconnects to another server
-// with its position; from the reconnect to the last missed message (read
-// from the stream's history: more than a server's cache holds), checked
-// one by one, three runs of three rounds each:
+// with its position; timed from the reconnect (Dial) to the last missed
+// message, read from the stream's history (more than a server's cache
+// holds), each checked (exactly those, in order, at the offsets after
+// the position's, then the next live one); three runs of three rounds,
+// each case on a NATS of its own, same machine:
 //
 //	          64-byte messages                1 KiB messages
-//	file      63-76 ms (130-160k msgs/s)      91-124 ms (80-110k msgs/s)
-//	memory    50-61 ms (160-200k msgs/s)      139-198 ms (50-72k msgs/s)
+//	file      69-72 ms (140-144k msgs/s)      94-101 ms (99-107k msgs/s)
+//	memory    59-80 ms (126-170k msgs/s)      119-129 ms (78-84k msgs/s)
 //
-// Unloaded, a durable message reaches another server's client about as
-// fast as an at-most-once one (p50 360-380µs against 310-340µs: JetStream
-// stores it and a consumer hands it on), while a server's own clients
-// now wait for that round trip too (p50 340-400µs against 250µs), in
-// exchange for one order on every server and nothing lost; the tail is
-// longer (p99 0.7-0.96 ms against 0.4-0.6 ms). Throughput
-// per stream is JetStream's: its one goroutine per stream storing every
-// message takes most of the time (about 30k messages per second per
-// topic here, in memory or in files, against 110k-250k through core
-// NATS); topics are separate streams and scale apart.
+// The defaults allow such a gap: the history (100,000 messages, 64 MiB)
+// holds it at either size, and RecoverTimeout (10s), which bounds the
+// whole read of the history for one recovery, is far off. Only a burst of
+// 10,000 1 KiB messages published at once needs a larger BufferBytes than
+// the default 8 MiB.
+//
+// Unloaded, a durable message reaches another server's client a little
+// later than an at-most-once one (p50 390-470µs against 320-360µs:
+// JetStream stores it and a consumer hands it on), while a server's own
+// clients now wait for that round trip too (p50 400-530µs against
+// 260-290µs), in exchange for one order on every server and nothing
+// lost; the tail is longer (p99 1.0-2.5ms against 0.5-1.1ms).
+// Throughput per stream is JetStream's: its one goroutine per stream
+// storing every message takes most of the time (11k-38k messages per
+// second per topic here, in memory or in files, against 160k-230k
+// through core NATS); topics are separate streams and scale apart.
 package backplane

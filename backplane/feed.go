@@ -210,6 +210,9 @@ func (s *Stream) tryRecover(m *member) bool {
 		return true
 	case s.epoch == "" || !s.started:
 		return false
+	case m.since.Epoch == "":
+		s.refuse(m, "no epoch: the position was given before its server had reached the stream")
+		return true
 	case m.since.Epoch != s.epoch:
 		s.refuse(m, "epoch changed: "+m.since.Epoch+" asked, the stream is at "+s.epoch)
 		return true

@@ -131,7 +131,8 @@ func btoi(b bool) uint64 {
 
 // TestStreamNotRecovered: a client is told plainly that it cannot be
 // recovered, then gets live messages, when the history no longer holds
-// what it missed, and when the stream was recreated (a new epoch).
+// what it missed, when the stream was recreated (a new epoch), and when
+// its position has no epoch.
 func TestStreamNotRecovered(t *testing.T) {
 	js := startJetStream(t)
 	opts := &backplane.StreamOptions{MaxMsgs: 10, CacheMsgs: 4}
@@ -200,6 +201,13 @@ func TestStreamNotRecovered(t *testing.T) {
 	}
 	send(t, sender, "new epoch")
 	expectEvent(t, r3, backplane.Message, "new epoch")
+	// A position without an epoch (given by a server that had not
+	// reached the stream) says nothing of what the client missed.
+	r4 := dialStream(t, srv[1].url("r"), "0.0~abc.3")
+	ev = expectEvent(t, r4, backplane.NotRecovered, "")
+	if !strings.HasPrefix(ev.Reason, "no epoch") {
+		t.Errorf("reason %q", ev.Reason)
+	}
 	// The client connected throughout got every message, was told of
 	// the new epoch (a gap), then got the message of the new epoch.
 	var got []string

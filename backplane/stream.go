@@ -43,7 +43,10 @@ type StreamOptions struct {
 
 	// CacheMsgs and CacheBytes bound the latest messages this server
 	// keeps in memory to recover clients without asking NATS (defaults
-	// 4096 messages, 1 MiB); older gaps are read from the history.
+	// 4096 messages, 1 MiB); older gaps are read from the history. A
+	// recovery from the cache queues all it sends at once: keep
+	// CacheBytes well under the service's Limits.SendQueueSize, or a
+	// client recovering that much is closed with 1013 (reader too slow).
 	CacheMsgs  int
 	CacheBytes int
 
@@ -54,7 +57,10 @@ type StreamOptions struct {
 
 	// RecoverTimeout bounds how long a client's recovery may wait for
 	// this server to reach the client's position or for NATS to answer
-	// (default 10s); then the client is told it cannot be recovered.
+	// (default 10s); then the client is told it cannot be recovered. It
+	// also bounds a recovery from the history as a whole, the client's
+	// reading included: past it the client is closed with 1013 and
+	// recovers the rest when it reconnects.
 	RecoverTimeout time.Duration
 
 	// HoldTimeout bounds how long PublishFrom holds a client's messages
@@ -131,8 +137,12 @@ type Stream struct {
 	// every deliverable message in [cacheFrom, head].
 	cacheFrom uint64
 	iter      jetstream.MessagesContext // the consumer's, stopped by close
-	// cancelSetup ends the consumer's setup requests when NATS is lost.
-	cancelSetup context.CancelFunc
+	// online is canceled when NATS is lost (made anew when it is back)
+	// and at close: the requests made under it (setting the consumer up,
+	// asking for our last stored message) end then rather than at their
+	// timeout, since their answers are lost with the connection.
+	online    context.Context
+	goOffline context.CancelFunc
 
 	// This server's own messages.
 	ownSeq         uint64        // number of the last one published
@@ -249,6 +259,7 @@ func (b *Backplane) Stream(name string, opts *StreamOptions) (*Stream, error) {
 	}
 	s.delayTimer = time.AfterFunc(time.Hour, s.checkDelay)
 	s.delayTimer.Stop()
+	s.online, s.goOffline = context.WithCancel(context.Background())
 	b.mu.Lock()
 	for _, other := range b.streams {
 		if other.name == s.name {
@@ -258,9 +269,14 @@ func (b *Backplane) Stream(name string, opts *StreamOptions) (*Stream, error) {
 	}
 	b.streams = append(b.streams, s)
 	b.mu.Unlock()
+	// Under the lock, for a reconnect that would come now: its
+	// reconnected waits, then finds the stream offline.
+	s.mu.Lock()
 	if !b.nc.IsConnected() {
 		s.immediate = true
+		s.goOffline()
 	}
+	s.mu.Unlock()
 	s.workers.Add(3)
 	go s.consumeLoop()
 	go s.publishLoop()
@@ -414,18 +430,27 @@ func (s *Stream) disconnected() {
 	s.mu.Lock()
 	s.toImmediate("NATS disconnected")
 	s.needSync = true
-	if s.cancelSetup != nil {
-		s.cancelSetup()
-	}
+	s.goOffline()
 	s.mu.Unlock()
 }
 
 func (s *Stream) reconnected() {
 	s.mu.Lock()
 	s.needSync = true
+	if s.online.Err() != nil && !s.closing {
+		s.online, s.goOffline = context.WithCancel(context.Background())
+	}
 	s.toStream()
 	s.mu.Unlock()
 	s.signal()
+}
+
+// onlineContext is the context of requests to NATS: canceled when NATS
+// is lost (already, while it is away).
+func (s *Stream) onlineContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.online
 }
 
 // close stops the stream: it waits up to timeout for the stream to
@@ -456,6 +481,9 @@ func (s *Stream) close(timeout time.Duration) {
 		logging.Warnf("backplane %s: stream %s closed with %d messages the stream never acknowledged: lost to the other servers", s.b.id, s.name, unacked)
 	}
 	close(s.done)
+	s.mu.Lock()
+	s.goOffline() // the workers' requests end: their answers are not wanted
+	s.mu.Unlock()
 	if it != nil {
 		it.Stop()
 	}

@@ -35,7 +35,7 @@ func (s *Stream) consumeLoop() {
 	for {
 		// Requests made while NATS is away wait for it and can be lost
 		// with it: start only once connected.
-		for !s.b.nc.IsConnected() {
+		for s.onlineContext().Err() != nil {
 			select {
 			case <-s.done:
 				return
@@ -110,18 +110,9 @@ func (s *Stream) ensure(ctx context.Context) (jetstream.Stream, error) {
 // consumeOnce (re)creates the consumer from the last offset read and
 // reads until something goes wrong.
 func (s *Stream) consumeOnce() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Losing NATS ends the requests below at once (onlineContext).
+	ctx, cancel := context.WithTimeout(s.onlineContext(), 10*time.Second)
 	defer cancel()
-	// Losing NATS ends the requests below at once (their answers are lost
-	// with it), rather than at their timeout.
-	s.mu.Lock()
-	s.cancelSetup = cancel
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.cancelSetup = nil
-		s.mu.Unlock()
-	}()
 	st, err := s.ensure(ctx)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/lws-go/lws/backplane"
 	"github.com/lws-go/lws/backplane/internal/spanmirror"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // jsServer is an embedded NATS server with JetStream that can be stopped
@@ -63,6 +65,21 @@ func (j *jsServer) stop() {
 
 func (j *jsServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(j.port) }
 
+// hasClient reports whether NATS has a client connection named name.
+func (j *jsServer) hasClient(name string) bool {
+	j.t.Helper()
+	cz, err := j.ns.Connz(&natsserver.ConnzOptions{})
+	if err != nil {
+		j.t.Fatalf("connz: %v", err)
+	}
+	for _, c := range cz.Conns {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // durableServer is one lws server of a group serving the durable mirror;
 // it can be stopped and started again on the same port with the same
 // instance name.
@@ -77,6 +94,7 @@ type durableServer struct {
 	svc  *lws.Service
 	bp   *backplane.Backplane
 	st   *backplane.Stream
+	nats *cuttableDialer
 	done chan error
 }
 
@@ -90,7 +108,9 @@ func startDurableServer(t testing.TB, natsURL, prefix, instance string, opts *ba
 
 func (d *durableServer) start() {
 	d.t.Helper()
-	bp, err := backplane.Connect(d.natsURL, &backplane.Options{Prefix: d.prefix, Instance: d.instance, ReconnectWait: 50 * time.Millisecond})
+	dialer := &cuttableDialer{}
+	bp, err := backplane.Connect(d.natsURL, &backplane.Options{Prefix: d.prefix, Instance: d.instance, ReconnectWait: 50 * time.Millisecond,
+		NATS: []nats.Option{nats.SetCustomDialer(dialer)}})
 	if err != nil {
 		d.t.Fatalf("Connect: %v", err)
 	}
@@ -105,7 +125,7 @@ func (d *durableServer) start() {
 	if d.port == 0 {
 		d.port = svc.Port()
 	}
-	d.svc, d.bp, d.st, d.done = svc, bp, st, make(chan error, 1)
+	d.svc, d.bp, d.st, d.nats, d.done = svc, bp, st, dialer, make(chan error, 1)
 	go func() { d.done <- svc.Run() }()
 }
 
@@ -128,6 +148,114 @@ func (d *durableServer) stop() {
 	d.svc = nil
 }
 
+// kill stops the server as a crash would: its clients' connections are
+// closed without a close handshake, then its NATS connection is reset
+// at once, whatever nats.go had not written yet, with no wait for the
+// stream to take the buffered messages and no last acknowledgement of
+// its consumer. (Backplane.Close then only releases the goroutines: it
+// has no connection to wait on.) It returns once NATS has dropped the
+// connection: whatever NATS got from it is queued for the stream by then.
+func (d *durableServer) kill(js *jsServer) {
+	d.t.Helper()
+	d.svc.Close()
+	select {
+	case err := <-d.done:
+		if err != nil && !errors.Is(err, lws.ErrServiceClosed) {
+			d.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		d.t.Errorf("Run did not return after Close")
+	}
+	d.nats.kill()
+	d.bp.Close()
+	d.svc = nil
+	if !waitFor(10*time.Second, func() bool { return !js.hasClient(natsClientName(d.instance)) }) {
+		d.t.Fatalf("NATS still has the killed server %s's connection", d.instance)
+	}
+}
+
+// natsClientName is the name a Backplane gives its NATS connection.
+func natsClientName(instance string) string { return "lws-backplane " + instance }
+
+// cuttableDialer dials a Backplane's NATS connections, which the test
+// can reset (NATS lost; nats.go reconnects through it) and, before,
+// freeze (whatever NATS sends them from then on is lost); kill resets
+// them and refuses any later dial (a crash).
+type cuttableDialer struct {
+	mu         sync.Mutex
+	conns      []*cuttableConn
+	dead       bool
+	sentFrozen atomic.Int64 // writes on frozen connections
+}
+
+type cuttableConn struct {
+	*net.TCPConn
+	frozen atomic.Bool
+	reset  chan struct{}
+	d      *cuttableDialer
+}
+
+// Write counts what is written while frozen.
+func (c *cuttableConn) Write(p []byte) (int, error) {
+	if c.frozen.Load() {
+		c.d.sentFrozen.Add(1)
+	}
+	return c.TCPConn.Write(p)
+}
+
+// Read drops what is read while frozen and waits for the reset.
+func (c *cuttableConn) Read(p []byte) (int, error) {
+	n, err := c.TCPConn.Read(p)
+	if c.frozen.Load() {
+		<-c.reset
+		return 0, net.ErrClosed
+	}
+	return n, err
+}
+
+func (d *cuttableDialer) Dial(network, address string) (net.Conn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dead {
+		return nil, errors.New("server killed")
+	}
+	conn, err := net.DialTimeout(network, address, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	c := &cuttableConn{TCPConn: conn.(*net.TCPConn), reset: make(chan struct{}), d: d}
+	d.conns = append(d.conns, c)
+	return c, nil
+}
+
+func (d *cuttableDialer) freeze() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		c.frozen.Store(true)
+	}
+}
+
+// resetConns ends the connections at once (a reset): nothing more is
+// written or read.
+func (d *cuttableDialer) resetConns() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		_ = c.SetLinger(0)
+		c.Close()
+		close(c.reset)
+	}
+	d.conns = nil
+}
+
+func (d *cuttableDialer) kill() {
+	d.mu.Lock()
+	d.dead = true
+	d.mu.Unlock()
+	d.resetConns()
+}
+
 func (d *durableServer) url(mirror string) string {
 	return fmt.Sprintf("ws://127.0.0.1:%d/?mirror=%s", d.port, mirror)
 }
@@ -147,17 +275,21 @@ func (d *durableServer) ready(t testing.TB) {
 // as lost); after a refused recovery (and at the start) a sender may
 // start anywhere, since the client starts afresh.
 type streamReader struct {
-	mu       sync.Mutex
-	last     map[int]int      // sender -> last seq
-	mode     map[int]readMode // sender -> what its next message may be
-	lost     int
-	errs     []string
-	count    int
-	statuses map[backplane.EventKind]int
-	trace    []string // with STREAM_TRACE set: every event
-	fresh    int      // fresh starts (At, NotRecovered) so far
-	gapped   bool     // a gap since the last fresh start
-	firsts   []first  // each sender's first message after each fresh start
+	mu   sync.Mutex
+	last map[int]int      // sender -> last seq
+	mode map[int]readMode // sender -> what its next message may be
+	lost int
+	errs []string
+	// duplicates (a number again or out of order) and missing (a hole
+	// no status excused): each also an error.
+	duplicates, missing int
+	refusals            map[string]int // NotRecovered reasons (up to a colon)
+	count               int
+	statuses            map[backplane.EventKind]int
+	trace               []string // with STREAM_TRACE set: every event
+	fresh               int      // fresh starts (At, NotRecovered) so far
+	gapped              bool     // a gap since the last fresh start
+	firsts              []first  // each sender's first message after each fresh start
 }
 
 // first is a sender's first message after fresh start number fresh, and
@@ -176,7 +308,7 @@ const (
 )
 
 func newStreamReader() *streamReader {
-	return &streamReader{last: map[int]int{}, mode: map[int]readMode{}, statuses: map[backplane.EventKind]int{}}
+	return &streamReader{last: map[int]int{}, mode: map[int]readMode{}, statuses: map[backplane.EventKind]int{}, refusals: map[string]int{}}
 }
 
 func (r *streamReader) add(ev backplane.Event) {
@@ -187,6 +319,10 @@ func (r *streamReader) add(ev backplane.Event) {
 	}
 	if ev.Kind != backplane.Message {
 		r.statuses[ev.Kind]++
+		if ev.Kind == backplane.NotRecovered {
+			why, _, _ := strings.Cut(ev.Reason, ":")
+			r.refusals[why]++
+		}
 		switch ev.Kind {
 		case backplane.NotRecovered, backplane.At:
 			r.mode = map[int]readMode{}
@@ -213,16 +349,19 @@ func (r *streamReader) add(ev backplane.Event) {
 	switch r.mode[s] {
 	case nextOnly:
 		if seq <= last {
+			r.duplicates++
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d (duplicate or out of order) at %s", s, seq, last, ev.Position))
 			return
 		}
 		if seq > last+1 {
+			r.missing += seq - last - 1
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d: %d missing without a status saying so, at %s", s, seq, last, seq-last-1, ev.Position))
 		}
 	case anyNext:
 		r.firsts = append(r.firsts, first{r.fresh, s, seq, r.gapped})
 	case aheadOK:
 		if seq <= last {
+			r.duplicates++
 			r.errs = append(r.errs, fmt.Sprintf("sender %d: %d after %d (duplicate or out of order) after a gap, at %s", s, seq, last, ev.Position))
 			return
 		}

@@ -35,7 +35,7 @@ func (s *Stream) publishLoop() {
 
 // publishSome hands NATS what it can of the buffer.
 func (s *Stream) publishSome() {
-	if !s.b.nc.IsConnected() {
+	if s.onlineContext().Err() != nil {
 		return // reconnected wakes us
 	}
 	s.mu.Lock()
@@ -164,7 +164,7 @@ func (s *Stream) ackLoop() {
 // lastStored is the number of this server's last message in the stream
 // (0: none), creating the stream if it is gone.
 func (s *Stream) lastStored() (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(s.onlineContext(), 5*time.Second)
 	defer cancel()
 	st, err := s.js.Stream(ctx, s.name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
