@@ -93,9 +93,10 @@ soak:
 
 # make soak-backplane: the backplane's durable stream on an embedded
 # JetStream against its model for SOAK_TIME: three servers, NATS stopped
-# and restarted at random, servers restarted, clients reconnecting to any
-# server with their positions; it ends with what it sent, delivered and
-# checked (every delivery exactly once, in order per sender). make stress
+# and restarted at random, servers restarted or killed while their clients
+# send, clients reconnecting to any server with their positions; it ends
+# with a check of the stream itself and the counts of what it sent,
+# delivered and checked, duplicated, missing and lost. make stress
 # runs the same after the core's stress test.
 SOAK_TIME ?= 10m
 soak-backplane:
