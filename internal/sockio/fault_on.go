@@ -90,13 +90,15 @@ func SetFaults(f Faults) error {
 
 // ResetAfter arms a reset of the connection on socket fd: once after more
 // bytes have been read from and written to it (counted from now, reads
-// and writes together; the call that would pass the mark moves only up to
-// it), its next read fails with ECONNRESET, its next write with EPIPE, and
-// every later call likewise. SO_LINGER is set to zero then, so closing the
-// socket sends its peer a TCP reset. tripped, when not nil, runs inside
-// that first failing call, before it returns. The reset is forgotten when
-// the socket is closed before it trips (a new socket on the same fd
-// number is not affected) and by SetFaults.
+// and writes together; the call that would pass the mark moves only up
+// to it, though a read and a write in flight at once, as the goroutines
+// of a WrapConn make them, may both), its next read fails with
+// ECONNRESET, its next write with EPIPE, and every later call likewise.
+// SO_LINGER is set to zero then, so closing the socket sends its peer a
+// TCP reset. tripped, when not nil, runs inside that first failing call,
+// before it returns. The reset is forgotten when the socket is closed
+// before it trips (a new socket on the same fd number is not affected)
+// and by SetFaults.
 func ResetAfter(fd int, after int64, tripped func()) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -147,8 +149,8 @@ type injector struct {
 	nArmed atomic.Int32
 }
 
-// armedReset is one ResetAfter; left is touched only by the goroutine
-// that owns the socket, under mu.
+// armedReset is one ResetAfter; left is under mu (a loop calls on its
+// sockets from one goroutine, a WrapConn's reader and writer from two).
 type armedReset struct {
 	dev, ino uint64 // the socket's identity: a later socket may reuse the fd
 	left     int64
