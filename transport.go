@@ -178,14 +178,19 @@ func (c *Conn) sockConnectError() error {
 	return sockio.ConnectError(c.fd)
 }
 
-// sockRearmReadable runs when a readiness event found reading paused or
-// held, or left it so: a level-triggered poller reports the socket again
-// once reading resumes, and so must the portable backend, whose
-// notifications are delivered once: the netSocket notifies again, and the
-// loop keeps that until the connection watches for reading.
-func (c *Conn) sockRearmReadable() {
+// sockRearm runs after the connection handled the readiness ev: a
+// level-triggered poller reports the socket again, whenever the
+// connection watches for it, while input waits in it or it has room for
+// output, whatever the handler did: reading paused or held; a read path
+// that stopped short of the socket (its batch bound, or plaintext the TLS
+// session had decrypted already, handed out as a short read); an
+// OnWriteable callback that wrote nothing and asks again, now or later.
+// The portable backend's notifications are delivered once, so the
+// netSocket notifies again what is still ready, and the loop keeps that
+// until the connection watches for it.
+func (c *Conn) sockRearm(ev evloop.Events) {
 	if c.loop.portable && c.rare != nil && c.rare.ns != nil {
-		c.rare.ns.notify(evloop.Readable)
+		c.rare.ns.rearm(ev)
 	}
 }
 
@@ -225,13 +230,11 @@ func (h *connHandler) OnEvents(_ int, ev evloop.Events) {
 		} else {
 			c.readable()
 		}
-		if ev&evloop.Readable != 0 && !c.canRead() {
-			c.sockRearmReadable()
-		}
 	}
 	if c.state != stateDead && ev&evloop.Writable != 0 {
 		c.writable()
 	}
+	c.sockRearm(ev)
 }
 
 // wantEvents is what the poller should watch for this connection.
