@@ -344,7 +344,7 @@ func TestSlowSteadyReaderGetsEverything(t *testing.T) {
 		svc := startService(t, lws.Config{Protocols: []*lws.Protocol{p}, Limits: limits})
 		rc := dialWS(t, svc, "big")
 		rc.Conn.(*net.TCPConn).SetReadBuffer(64 << 10)
-		rc.r = bufio.NewReader(steadyReader{rc.Conn})
+		rc.r = bufio.NewReader(steadyReader{rc.r}) // what came with the handshake's answer first
 		f, err := rc.readFrame(t)
 		if err != nil || f.op != 2 || !bytes.Equal(f.payload, body) {
 			t.Fatalf("message: op %d, %d of %d bytes, %v", f.op, len(f.payload), size, err)
