@@ -38,9 +38,11 @@ const (
 // readiness through notify, which must not block and may be called from
 // any goroutine. The loop sees the readiness of a level-triggered poller,
 // as its read and write paths expect: read and writev notify again when
-// they leave the socket readable or writable, so a loop that stops before
-// the socket would block, or watches for writability only later, still
-// learns it (a notification outside the loop's interest waits for it). read, writev, shutdownWrite and close are called by the
+// they leave the socket readable or writable, and rearm does after a
+// readiness event the loop handled without either, so a loop that stops
+// before the socket would block, or watches for writability only later,
+// still learns it (a notification outside the loop's interest waits for
+// it). read, writev, rearm, shutdownWrite and close are called by the
 // loop (they are safe from any goroutine).
 type netSocket struct {
 	conn   net.Conn
@@ -130,14 +132,6 @@ func (s *netSocket) readLoop() {
 			s.rmem = make([]byte, netReadMin) // quiet again: give the big one back
 		}
 	}
-}
-
-// hasInput reports whether read would return something other than
-// sockio.ErrAgain: bytes, the end of the stream or a read error.
-func (s *netSocket) hasInput() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.closed && (len(s.rbuf) > 0 || s.rerr != nil)
 }
 
 // read copies into p what the reader has read: (n > 0, nil); or (0,
@@ -307,6 +301,27 @@ func (s *netSocket) failWrite(err error) {
 	s.werr = err
 	s.mu.Unlock()
 	s.notify(evloop.Writable)
+}
+
+// rearm notifies again those of ev (Readable, Writable) that are still
+// ready: input the loop has not taken (or the end of the stream, or the
+// read error), room for writev (or its error). The loop calls it after it
+// handled ev, which a read or writev need not have followed.
+func (s *netSocket) rearm(ev evloop.Events) {
+	var again evloop.Events
+	s.mu.Lock()
+	if !s.closed {
+		if ev&evloop.Readable != 0 && (len(s.rbuf) > 0 || s.rerr != nil) {
+			again |= evloop.Readable
+		}
+		if ev&evloop.Writable != 0 && (len(s.wbuf) < netWriteMax || s.werr != nil || s.wshut) {
+			again |= evloop.Writable
+		}
+	}
+	s.mu.Unlock()
+	if again != 0 {
+		s.notify(again)
+	}
 }
 
 // shutdownWrite half-closes the connection once everything writev

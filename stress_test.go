@@ -7,7 +7,9 @@ package lws_test
 // stress_model_test.go for the oracle). Without flags it runs the bounded
 // slice of make test: one scenario per cell of the configuration matrix,
 // with fixed seeds. -stress.time=10m runs scenarios with fresh seeds for
-// that long (make stress); -stress.seed=N replays one. Build with
+// that long (make stress); -stress.seed=N replays one; -stress.poller=portable
+// (or epoll, poll, external) keeps the slice or the fresh seeds to the
+// cells of that poller. Build with
 // -tags lwsdebug,lwsfault for the loop-ownership assertions and the
 // socket faults.
 
@@ -28,8 +30,9 @@ import (
 )
 
 var (
-	stressSeed = flag.Int64("stress.seed", 0, "replay the stress scenario of this seed")
-	stressTime = flag.Duration("stress.time", 0, "run stress scenarios with fresh seeds for this long")
+	stressSeed   = flag.Int64("stress.seed", 0, "replay the stress scenario of this seed")
+	stressTime   = flag.Duration("stress.time", 0, "run stress scenarios with fresh seeds for this long")
+	stressPoller = flag.String("stress.poller", "", "run only the scenarios of the cells with this poller (epoll, poll, external or portable)")
 )
 
 // stressTotals is what a run of TestStress checked.
@@ -45,7 +48,11 @@ func TestStress(t *testing.T) {
 	logs := captureLogs(t)
 	totals := stressTotals{cells: map[stressCell]int{}}
 	start := time.Now()
+	poller := stressPollerFlag(t)
 	run := func(seed int64) bool {
+		if poller >= 0 && *stressSeed == 0 && stressSeedCell(seed).poller != poller {
+			return true
+		}
 		if !runStressScenario(t, seed, baseline, logs, &totals) {
 			return false
 		}
@@ -77,14 +84,38 @@ func TestStress(t *testing.T) {
 	}
 }
 
+// stressPollerFlag is the poller -stress.poller names, or -1 for all.
+func stressPollerFlag(t *testing.T) int {
+	if *stressPoller == "" {
+		return -1
+	}
+	for i, name := range pollerNames {
+		if name == *stressPoller {
+			return i
+		}
+	}
+	t.Fatalf("-stress.poller=%s: not one of %v", *stressPoller, pollerNames)
+	return -1
+}
+
+// stressSeedCell is the cell of the scenario of seed.
+func stressSeedCell(seed int64) stressCell {
+	return drawParams(seed, stressCellIndex(seed)).cell
+}
+
+// stressCellIndex is the cell a seed of the fixed slice stands for, or -1
+// for a seed whose scenario draws its cell.
+func stressCellIndex(seed int64) int {
+	if seed >= 1 && seed <= int64(len(stressCells)) {
+		return int(seed - 1) // the fixed slice: one seed per cell
+	}
+	return -1
+}
+
 // runStressScenario runs the scenario of seed and checks it; on failure
 // it reports the seed, the scenario and how to replay it.
 func runStressScenario(t *testing.T, seed int64, baseline stressState, logs *logRing, totals *stressTotals) bool {
-	cellIndex := -1
-	if seed >= 1 && seed <= int64(len(stressCells)) {
-		cellIndex = int(seed - 1) // the fixed slice: one seed per cell
-	}
-	sc := newScenario(t, seed, cellIndex)
+	sc := newScenario(t, seed, stressCellIndex(seed))
 	logs.reset()
 	before := sockio.InjectedFaults()
 	began := time.Now()

@@ -178,17 +178,19 @@ func (c *Conn) sockConnectError() error {
 	return sockio.ConnectError(c.fd)
 }
 
-// sockRearmReadable runs after a readiness event for reading: a
-// level-triggered poller reports the socket again while it holds input,
-// and so must the portable backend, whose notifications are delivered
-// once. Its netSocket notifies again when a read leaves bytes, but the
-// event may have been handled without reading the socket at all (reading
-// paused or held, or the TLS session still had plaintext to give): then,
-// while the netSocket holds input, it is notified again here, and the loop
-// keeps that until the connection watches for reading.
-func (c *Conn) sockRearmReadable() {
-	if c.loop.portable && c.rare != nil && c.rare.ns != nil && c.rare.ns.hasInput() {
-		c.rare.ns.notify(evloop.Readable)
+// sockRearm runs after the connection handled the readiness ev: a
+// level-triggered poller reports the socket again, whenever the
+// connection watches for it, while input waits in it or it has room for
+// output, whatever the handler did: reading paused or held; a read path
+// that stopped short of the socket (its batch bound, or plaintext the TLS
+// session had decrypted already, handed out as a short read); an
+// OnWriteable callback that wrote nothing and asks again, now or later.
+// The portable backend's notifications are delivered once, so the
+// netSocket notifies again what is still ready, and the loop keeps that
+// until the connection watches for it.
+func (c *Conn) sockRearm(ev evloop.Events) {
+	if c.loop.portable && c.rare != nil && c.rare.ns != nil {
+		c.rare.ns.rearm(ev)
 	}
 }
 
@@ -228,13 +230,11 @@ func (h *connHandler) OnEvents(_ int, ev evloop.Events) {
 		} else {
 			c.readable()
 		}
-		if ev&evloop.Readable != 0 && c.state != stateDead {
-			c.sockRearmReadable()
-		}
 	}
 	if c.state != stateDead && ev&evloop.Writable != 0 {
 		c.writable()
 	}
+	c.sockRearm(ev)
 }
 
 // wantEvents is what the poller should watch for this connection.

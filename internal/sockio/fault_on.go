@@ -27,8 +27,9 @@ func faulted(fd int, p []byte, isWrite bool, sys func(int, []byte) (int, error))
 	if !inj.on.Load() {
 		return sys(fd, p)
 	}
-	k, r, err := inj.decide(fd, len(p), isWrite)
+	k, r, tripped, err := inj.decide(fd, len(p), isWrite)
 	if err != nil {
+		tripped.run()
 		return 0, err
 	}
 	n, err := sys(fd, p[:k])
@@ -40,8 +41,9 @@ func writev3Once(fd int, a, b, c []byte) (int, error) {
 	if !inj.on.Load() {
 		return writev3(fd, a, b, c)
 	}
-	k, r, err := inj.decide(fd, len(a)+len(b)+len(c), true)
+	k, r, tripped, err := inj.decide(fd, len(a)+len(b)+len(c), true)
 	if err != nil {
+		tripped.run()
 		return 0, err
 	}
 	a, k = clip(a, k)
@@ -88,13 +90,15 @@ func SetFaults(f Faults) error {
 
 // ResetAfter arms a reset of the connection on socket fd: once after more
 // bytes have been read from and written to it (counted from now, reads
-// and writes together; the call that would pass the mark moves only up to
-// it), its next read fails with ECONNRESET, its next write with EPIPE, and
-// every later call likewise. SO_LINGER is set to zero then, so closing the
-// socket sends its peer a TCP reset. tripped, when not nil, runs inside
-// that first failing call, before it returns. The reset is forgotten when
-// the socket is closed before it trips (a new socket on the same fd
-// number is not affected) and by SetFaults.
+// and writes together; the call that would pass the mark moves only up
+// to it, though a read and a write in flight at once, as the goroutines
+// of a WrapConn make them, may both), its next read fails with
+// ECONNRESET, its next write with EPIPE, and every later call likewise.
+// SO_LINGER is set to zero then, so closing the socket sends its peer a
+// TCP reset. tripped, when not nil, runs inside that first failing call,
+// before it returns. The reset is forgotten when the socket is closed
+// before it trips (a new socket on the same fd number is not affected)
+// and by SetFaults.
 func ResetAfter(fd int, after int64, tripped func()) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -145,27 +149,29 @@ type injector struct {
 	nArmed atomic.Int32
 }
 
-// armedReset is one ResetAfter; its fields are under mu (a portable
-// connection's reader and writer goroutines share one).
+// armedReset is one ResetAfter; left is under mu (a loop calls on its
+// sockets from one goroutine, a WrapConn's reader and writer from two).
 type armedReset struct {
 	dev, ino uint64 // the socket's identity: a later socket may reuse the fd
 	left     int64
 	tripped  bool
-	hook     func()
+	hook     hook
 }
 
 // decide picks the fate of one call moving n bytes on fd: an error to
 // return at once, or how many of the n bytes to pass to the system. r is
-// the armed reset of the socket, if any, to account the bytes moved to.
-func (j *injector) decide(fd, n int, write bool) (k int, r *armedReset, err error) {
+// the armed reset of the socket, if any, to account the bytes moved to;
+// tripped, with the error of a reset tripped by this call, is its hook,
+// for the caller to run before it returns (not under a lock of its own).
+func (j *injector) decide(fd, n int, write bool) (k int, r *armedReset, tripped hook, err error) {
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		return n, nil, nil
+		return n, nil, nil, nil
 	}
 	j.calls.Add(1)
 	if j.nArmed.Load() > 0 {
-		if r, err = j.armedFor(fd, &st, write); err != nil {
-			return 0, nil, err
+		if r, tripped, err = j.armedFor(fd, &st, write); err != nil {
+			return 0, nil, tripped, err
 		}
 	}
 	k = n
@@ -177,10 +183,10 @@ func (j *injector) decide(fd, n int, write bool) (k int, r *armedReset, err erro
 		switch {
 		case j.chance(f.seed(), f.EINTR):
 			j.eintrs.Add(1)
-			return 0, nil, unix.EINTR
+			return 0, nil, nil, unix.EINTR
 		case j.chance(f.seed(), f.EAGAIN):
 			j.eagains.Add(1)
-			return 0, nil, unix.EAGAIN
+			return 0, nil, nil, unix.EAGAIN
 		case n > 1 && j.chance(f.seed(), short):
 			k = 1 + int(j.draw(f.seed())%uint64(n-1))
 			if write {
@@ -195,43 +201,49 @@ func (j *injector) decide(fd, n int, write bool) (k int, r *armedReset, err erro
 		k = int(min(int64(k), r.left))
 		j.mu.Unlock()
 	}
-	return k, r, nil
+	return k, r, nil, nil
 }
 
 // armedFor returns the reset armed for the socket st on fd, tripping it
-// when its bytes are used up; err is the call's error once tripped.
-func (j *injector) armedFor(fd int, st *unix.Stat_t, write bool) (*armedReset, error) {
+// when its bytes are used up; err is the call's error once tripped, and
+// tripped the reset's hook if this call tripped it.
+func (j *injector) armedFor(fd int, st *unix.Stat_t, write bool) (r *armedReset, tripped hook, err error) {
 	j.mu.Lock()
-	r := j.armed[fd]
+	r = j.armed[fd]
 	if r == nil {
 		j.mu.Unlock()
-		return nil, nil
+		return nil, nil, nil
 	}
 	if r.dev != uint64(st.Dev) || r.ino != uint64(st.Ino) { // the armed socket was closed
 		delete(j.armed, fd)
 		j.nArmed.Add(-1)
 		j.mu.Unlock()
-		return nil, nil
+		return nil, nil, nil
 	}
-	var hook func()
 	if !r.tripped && r.left == 0 {
 		r.tripped = true
-		hook = r.hook
+		tripped = r.hook
 		j.resets.Add(1)
 		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	}
-	tripped := r.tripped
+	done := r.tripped
 	j.mu.Unlock()
-	if hook != nil {
-		hook()
+	switch {
+	case !done:
+		return r, nil, nil
+	case write:
+		return nil, tripped, unix.EPIPE
 	}
-	if !tripped {
-		return r, nil
+	return nil, tripped, unix.ECONNRESET
+}
+
+// hook is the function ResetAfter runs when its reset trips, or nil.
+type hook func()
+
+func (h hook) run() {
+	if h != nil {
+		h()
 	}
-	if write {
-		return nil, unix.EPIPE
-	}
-	return nil, unix.ECONNRESET
 }
 
 // moved accounts n bytes moved on a socket with an armed reset.

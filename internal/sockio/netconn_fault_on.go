@@ -4,6 +4,7 @@ package sockio
 
 import (
 	"net"
+	"os"
 	"runtime"
 	"syscall"
 
@@ -19,20 +20,23 @@ import (
 // several pieces (Write still writes all or fails); EAGAIN becomes a
 // yield to the scheduler before the call (what a goroutine's wait on the
 // network poller does), EINTR a call drawn again; a reset armed on the
-// descriptor fails Read with ECONNRESET and Write with EPIPE, and closing
-// then sends the peer a TCP reset. Other conns are returned as they are.
+// descriptor fails Read with ECONNRESET and Write with EPIPE (in the
+// *net.OpError a net.Conn returns), and closing then sends the peer a TCP
+// reset. The draws are made on the descriptor while c holds it open, so
+// a call after Close never touches a later socket given the same number.
+// Other conns are returned as they are.
 func WrapConn(c net.Conn) net.Conn {
-	fd := connFD(c)
-	if fd < 0 {
+	raw := rawConn(c)
+	if raw == nil {
 		return c
 	}
-	return &faultConn{Conn: c, fd: fd}
+	return &faultConn{Conn: c, raw: raw}
 }
 
 // faultConn is a net.Conn with injected faults (WrapConn).
 type faultConn struct {
 	net.Conn
-	fd int
+	raw syscall.RawConn // the socket under Conn
 }
 
 func (c *faultConn) unwrap() net.Conn { return c.Conn }
@@ -72,10 +76,19 @@ func (c *faultConn) Write(p []byte) (int, error) {
 }
 
 // decide draws the fate of a call moving n bytes: how many to move, the
-// armed reset to account them to, or the error of a tripped reset.
+// armed reset to account them to, or the error of a tripped reset. Once
+// the conn is closed it draws nothing: the call fails as it would.
 func (c *faultConn) decide(n int, write bool) (int, *armedReset, error) {
 	for {
-		k, r, err := inj.decide(c.fd, n, write)
+		var (
+			k       int
+			r       *armedReset
+			tripped hook
+			err     error
+		)
+		if c.raw.Control(func(fd uintptr) { k, r, tripped, err = inj.decide(int(fd), n, write) }) != nil {
+			return n, nil, nil
+		}
 		switch err {
 		case nil:
 			return k, r, nil
@@ -83,22 +96,42 @@ func (c *faultConn) decide(n int, write bool) (int, *armedReset, error) {
 			runtime.Gosched()
 		case unix.EINTR:
 		default:
-			return 0, nil, err
+			tripped.run()
+			return 0, nil, c.opError(write, err)
 		}
 	}
 }
 
-// connFD is the socket descriptor under c, or -1.
-func connFD(c net.Conn) int {
+// opError is err as c's Read or Write would return it.
+func (c *faultConn) opError(write bool, err error) error {
+	op := "read"
+	if write {
+		op = "write"
+	}
+	local := c.LocalAddr()
+	return &net.OpError{Op: op, Net: local.Network(), Source: local, Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, err)}
+}
+
+// rawConn is the socket under c (through WrapConn's wrapper), or nil.
+func rawConn(c net.Conn) syscall.RawConn {
 	if w, ok := c.(interface{ unwrap() net.Conn }); ok {
 		c = w.unwrap()
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {
-		return -1
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
+		return nil
+	}
+	return raw
+}
+
+// connFD is the socket descriptor under c, or -1.
+func connFD(c net.Conn) int {
+	raw := rawConn(c)
+	if raw == nil {
 		return -1
 	}
 	fd := -1
