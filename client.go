@@ -631,16 +631,6 @@ func (c *Conn) noteClientEOF(err error) {
 	if c.cl == nil || c.established || c.cl.err != nil {
 		return
 	}
-	if t := c.tls; t != nil && t.handshaking {
-		// A server closes when our handshake refused it (our alert
-		// told it why): the handshake's own error says more than the
-		// end of the stream, even when its news has not reached the
-		// loop yet.
-		if done, herr := t.s.Done(); done && herr != nil {
-			c.cl.err = fmt.Errorf("lws: TLS handshake: %w", herr)
-			return
-		}
-	}
 	if err == nil {
 		c.cl.err = fmt.Errorf("lws: server closed the connection during the %s", c.cl.phase)
 	} else {

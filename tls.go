@@ -11,6 +11,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/lws-go/lws/internal/sockio"
 	"github.com/lws-go/lws/logging"
@@ -24,6 +25,7 @@ type tlsState struct {
 	more        bool   // the session holds input the socket will not signal: more decrypted data, or the end found after data
 	owed        int    // plaintext bytes encrypted whose ciphertext is not all written yet
 	outWaiting  bool   // handshake output the socket did not take: watch writability
+	inputEnded  bool   // the socket's input ended during the handshake: the session has it, reading stops
 	then        func() // run once the handshake has succeeded
 }
 
@@ -75,7 +77,14 @@ func (c *Conn) tlsProgress(t *tlsState) {
 	}
 	t.handshaking = false
 	if err != nil {
-		err = fmt.Errorf("lws: TLS handshake: %w", err)
+		switch {
+		case !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+			err = fmt.Errorf("lws: TLS handshake: %w", err)
+		case c.cl != nil:
+			err = errors.New("lws: server closed the connection during the TLS handshake")
+		default:
+			err = errors.New("lws: client closed the connection during the TLS handshake")
+		}
 		if c.cl != nil {
 			c.failClient(err)
 			return
@@ -98,12 +107,34 @@ func (c *Conn) tlsProgress(t *tlsState) {
 	}
 }
 
+// tlsInputEnded hands the end of the socket's input (io.EOF, or the read
+// or write error) to the handshake rather than failing the connection at
+// once: the handshake goroutine reads it and ends, and tlsProgress reports
+// how. So the handshake's own error comes first when it has one: a server
+// closes the connection as soon as our alert refused its certificate, and
+// that end reaches the loop before, or after, the goroutine's news. Reading
+// stops meanwhile (the socket would report its end again and again); the
+// handshake deadline still bounds the wait.
+func (c *Conn) tlsInputEnded(err error) {
+	t := c.tls
+	t.s.EndInput(err)
+	if !t.inputEnded {
+		t.inputEnded = true
+		c.updateEvents()
+	}
+}
+
 // tlsFlush writes ciphertext the session holds; it reports false when the
 // connection died.
 func (c *Conn) tlsFlush() bool {
 	t := c.tls
 	pending, err := t.s.Flush(c.sockWrite)
 	if err != nil && err != sockio.ErrAgain {
+		if t.handshaking {
+			t.outWaiting = false
+			c.tlsInputEnded(err)
+			return true
+		}
 		c.logInfo("write: %v", err)
 		c.closeNow()
 		return false
@@ -142,6 +173,10 @@ func (c *Conn) tlsRead(buf []byte) (int, error) {
 					return 0, ferr
 				}
 				continue
+			}
+			if err != sockio.ErrAgain {
+				c.tlsInputEnded(err)
+				err = sockio.ErrAgain
 			}
 			return 0, err
 		}

@@ -235,3 +235,87 @@ func errorsIsTimeout(err error) bool {
 	ne, ok := err.(net.Error)
 	return ok && ne.Timeout()
 }
+
+// closeAfterWriteConn closes (resets, when reset) its connection right
+// after its first write: a TLS server that sends its flight and hangs up
+// without waiting for the client's answer.
+type closeAfterWriteConn struct {
+	net.Conn
+	reset bool
+}
+
+func (c closeAfterWriteConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.reset {
+		c.Conn.(*net.TCPConn).SetLinger(0)
+	}
+	c.Conn.Close()
+	return n, err
+}
+
+// TestTLSDialServerHangsUp: the end of the stream (or a reset) during the
+// TLS handshake is reported after the handshake's own result, whichever
+// reaches the loop first: a server that sends its whole flight and closes
+// at once (the flight and the end come in one read) fails Dial with the
+// certificate error when the client refuses its certificate, with the
+// WebSocket handshake's end when it accepts it, and with the TLS
+// handshake's end when the server sends nothing.
+func TestTLSDialServerHangsUp(t *testing.T) {
+	cert, roots := testCert()
+	cases := []struct {
+		name   string
+		roots  *x509.CertPool
+		reset  bool
+		silent bool // close after reading the ClientHello, sending nothing
+		want   func(error) bool
+		desc   string
+	}{
+		{name: "certificate refused", want: isVerifyError, desc: "a certificate verification error"},
+		{name: "certificate refused, reset", reset: true, want: isVerifyError, desc: "a certificate verification error"},
+		{name: "certificate accepted", roots: roots, want: errorSays("server closed the connection during the handshake"), desc: "the end during the WebSocket handshake"},
+		{name: "nothing sent", silent: true, want: errorSays("server closed the connection during the TLS handshake"), desc: "the end during the TLS handshake"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			served := make(chan struct{})
+			go func() {
+				defer close(served)
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				if tc.silent { // read the whole ClientHello record, so the close sends no reset
+					h := make([]byte, 5)
+					if _, err := io.ReadFull(c, h); err == nil {
+						io.CopyN(io.Discard, c, int64(h[3])<<8|int64(h[4]))
+					}
+					return
+				}
+				tls.Server(closeAfterWriteConn{c, tc.reset}, &tls.Config{Certificates: []tls.Certificate{cert}}).Handshake()
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			url := fmt.Sprintf("wss://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
+			_, err = lws.Dial(ctx, url, &lws.DialOptions{TLSConfig: &tls.Config{RootCAs: tc.roots}})
+			if err == nil || !tc.want(err) {
+				t.Errorf("Dial returned %v, want %s", err, tc.desc)
+			}
+			<-served
+		})
+	}
+}
+
+func isVerifyError(err error) bool {
+	var verr *tls.CertificateVerificationError
+	return errors.As(err, &verr)
+}
+
+func errorSays(s string) func(error) bool {
+	return func(err error) bool { return strings.Contains(err.Error(), s) }
+}

@@ -46,6 +46,7 @@ type Session struct {
 	out      []byte // ciphertext to send
 	blocking bool   // handshake phase: the transport's Read waits for input
 	closed   bool
+	inEnd    error // the input ended (EndInput): what the transport's Read returns once in is read
 	done     bool  // the handshake ended
 	herr     error // and how
 	notify   func()
@@ -116,6 +117,21 @@ func (s *Session) Feed(p []byte) error {
 	s.in = append(s.in, p...)
 	s.cond.Signal()
 	return nil
+}
+
+// EndInput tells the session that no more ciphertext will come: the
+// stream ended (err io.EOF) or reading it failed. Once what was fed is
+// read, a handshake still running reads err and ends (its goroutine calls
+// notify; Done reports how it ended: an error it met before, such as a
+// certificate refused, else err as crypto/tls reports it). Safe at any
+// time; the first err is kept.
+func (s *Session) EndInput(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inEnd == nil {
+		s.inEnd = err
+		s.cond.Broadcast()
+	}
 }
 
 // Flush writes waiting ciphertext with write (a non-blocking socket
@@ -197,13 +213,16 @@ func (t transport) Read(p []byte) (int, error) {
 	s := t.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.blocking && !s.closed && s.inOff == len(s.in) {
+	for s.blocking && !s.closed && s.inEnd == nil && s.inOff == len(s.in) {
 		s.cond.Wait()
 	}
 	switch {
 	case s.closed:
 		return 0, io.EOF
-	case s.inOff == len(s.in):
+	case s.inOff < len(s.in):
+	case s.inEnd != nil:
+		return 0, s.inEnd
+	default:
 		return 0, ErrWouldBlock
 	}
 	n := copy(p, s.in[s.inOff:])

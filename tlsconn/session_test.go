@@ -190,3 +190,59 @@ func TestSessionHandshakeInputBounded(t *testing.T) {
 		t.Fatalf("Read during the handshake: %v", err)
 	}
 }
+
+// TestSessionEndInput: the end of the input reaches a running handshake
+// after everything fed before it: a client given the server's whole
+// flight and then the end completes its handshake; a server given part
+// of a ClientHello and then the end fails with the end of the stream.
+func TestSessionEndInput(t *testing.T) {
+	srv, cli := pair(t)
+	ended := make(chan *Session, 16)
+	cli.Start(func() { ended <- cli })
+	srv.Start(func() { ended <- srv })
+	deadline := time.After(20 * time.Second)
+	wait := func(s *Session, what string) {
+		t.Helper()
+		for !s.Pending() {
+			select {
+			case <-ended:
+			case <-deadline:
+				t.Fatalf("%s did not come", what)
+			}
+		}
+	}
+	var hello []byte
+	wait(cli, "the ClientHello")
+	cli.Flush(func(p []byte) (int, error) { hello = append(hello, p...); return len(p), nil })
+	srv.Feed(hello)
+	wait(srv, "the server's flight")
+	var flight []byte
+	srv.Flush(func(p []byte) (int, error) { flight = append(flight, p...); return len(p), nil })
+	cli.Feed(flight)
+	cli.EndInput(io.EOF)
+	for done, _ := cli.Done(); !done; done, _ = cli.Done() {
+		select {
+		case <-ended:
+		case <-deadline:
+			t.Fatal("the client's handshake did not end")
+		}
+	}
+	if _, err := cli.Done(); err != nil {
+		t.Fatalf("client handshake given the whole flight, then the end: %v", err)
+	}
+
+	srv2, _ := pair(t)
+	srv2.Start(func() { ended <- srv2 })
+	srv2.Feed(hello[:len(hello)/2])
+	srv2.EndInput(io.EOF)
+	for done, _ := srv2.Done(); !done; done, _ = srv2.Done() {
+		select {
+		case <-ended:
+		case <-deadline:
+			t.Fatal("the server's handshake did not end")
+		}
+	}
+	if _, err := srv2.Done(); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("server handshake given half a ClientHello, then the end: %v, want the end of the stream", err)
+	}
+}
