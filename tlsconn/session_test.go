@@ -201,9 +201,10 @@ func TestSessionEndInput(t *testing.T) {
 	cli.Start(func() { ended <- cli })
 	srv.Start(func() { ended <- srv })
 	deadline := time.After(20 * time.Second)
-	wait := func(s *Session, what string) {
+	// until waits for the sessions' news until happened reports true.
+	until := func(happened func() bool, what string) {
 		t.Helper()
-		for !s.Pending() {
+		for !happened() {
 			select {
 			case <-ended:
 			case <-deadline:
@@ -211,22 +212,19 @@ func TestSessionEndInput(t *testing.T) {
 			}
 		}
 	}
+	handshakeEnded := func(s *Session) func() bool {
+		return func() bool { done, _ := s.Done(); return done }
+	}
 	var hello []byte
-	wait(cli, "the ClientHello")
+	until(cli.Pending, "the ClientHello")
 	cli.Flush(func(p []byte) (int, error) { hello = append(hello, p...); return len(p), nil })
 	srv.Feed(hello)
-	wait(srv, "the server's flight")
+	until(srv.Pending, "the server's flight")
 	var flight []byte
 	srv.Flush(func(p []byte) (int, error) { flight = append(flight, p...); return len(p), nil })
 	cli.Feed(flight)
 	cli.EndInput(io.EOF)
-	for done, _ := cli.Done(); !done; done, _ = cli.Done() {
-		select {
-		case <-ended:
-		case <-deadline:
-			t.Fatal("the client's handshake did not end")
-		}
-	}
+	until(handshakeEnded(cli), "the client handshake's end")
 	if _, err := cli.Done(); err != nil {
 		t.Fatalf("client handshake given the whole flight, then the end: %v", err)
 	}
@@ -235,13 +233,7 @@ func TestSessionEndInput(t *testing.T) {
 	srv2.Start(func() { ended <- srv2 })
 	srv2.Feed(hello[:len(hello)/2])
 	srv2.EndInput(io.EOF)
-	for done, _ := srv2.Done(); !done; done, _ = srv2.Done() {
-		select {
-		case <-ended:
-		case <-deadline:
-			t.Fatal("the server's handshake did not end")
-		}
-	}
+	until(handshakeEnded(srv2), "the server handshake's end")
 	if _, err := srv2.Done(); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("server handshake given half a ClientHello, then the end: %v, want the end of the stream", err)
 	}
