@@ -236,21 +236,51 @@ func errorsIsTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// closeAfterWriteConn closes (resets, when reset) its connection right
-// after its first write: a TLS server that sends its flight and hangs up
-// without waiting for the client's answer.
-type closeAfterWriteConn struct {
+// hangUpConn is a TLS server's connection that hangs up (closes, or
+// resets when reset) once it wrote limit bytes, or after its first write
+// when limit is 0: a server that sends its flight and does not wait for
+// the client's answer. cut reports whether bytes were held back.
+type hangUpConn struct {
 	net.Conn
+	limit int
 	reset bool
+	sent  *int
+	cut   *bool
 }
 
-func (c closeAfterWriteConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	if c.reset {
-		c.Conn.(*net.TCPConn).SetLinger(0)
+func (c hangUpConn) Write(p []byte) (int, error) {
+	if c.limit > 0 && *c.sent+len(p) > c.limit {
+		p, *c.cut = p[:c.limit-*c.sent], true
 	}
-	c.Conn.Close()
+	n, err := c.Conn.Write(p)
+	*c.sent += n
+	if c.limit == 0 || *c.sent == c.limit {
+		if c.reset {
+			c.Conn.(*net.TCPConn).SetLinger(0)
+		}
+		c.Conn.Close()
+	}
 	return n, err
+}
+
+// serveTLSHangingUp serves one TLS handshake on ln through c's hanging
+// up; it reports, once the server is done, whether it cut its output.
+func serveTLSHangingUp(ln net.Listener, c hangUpConn) <-chan bool {
+	served := make(chan bool, 1)
+	go func() {
+		var sent int
+		var cut bool
+		defer func() { served <- cut }()
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		c.Conn, c.sent, c.cut = conn, &sent, &cut
+		cert, _ := testCert()
+		tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}).Handshake()
+	}()
+	return served
 }
 
 // TestTLSDialServerHangsUp: the end of the stream (or a reset) during the
@@ -261,7 +291,7 @@ func (c closeAfterWriteConn) Write(p []byte) (int, error) {
 // WebSocket handshake's end when it accepts it, and with the TLS
 // handshake's end when the server sends nothing.
 func TestTLSDialServerHangsUp(t *testing.T) {
-	cert, roots := testCert()
+	_, roots := testCert()
 	cases := []struct {
 		name   string
 		roots  *x509.CertPool
@@ -272,7 +302,7 @@ func TestTLSDialServerHangsUp(t *testing.T) {
 	}{
 		{name: "certificate refused", want: isVerifyError, desc: "a certificate verification error"},
 		{name: "certificate refused, reset", reset: true, want: isVerifyError, desc: "a certificate verification error"},
-		{name: "certificate accepted", roots: roots, want: errorSays("server closed the connection during the handshake"), desc: "the end during the WebSocket handshake"},
+		{name: "certificate accepted", roots: roots, want: isWebSocketHandshakeEnd, desc: "the end during the WebSocket handshake"},
 		{name: "nothing sent", silent: true, want: errorSays("server closed the connection during the TLS handshake"), desc: "the end during the TLS handshake"},
 	}
 	for _, tc := range cases {
@@ -282,23 +312,26 @@ func TestTLSDialServerHangsUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ln.Close()
-			served := make(chan struct{})
-			go func() {
-				defer close(served)
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
-				if tc.silent { // read the whole ClientHello record, so the close sends no reset
+			var served <-chan bool
+			if tc.silent {
+				done := make(chan bool, 1)
+				served = done
+				go func() {
+					defer func() { done <- true }()
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					defer c.Close()
+					// Read the whole ClientHello record, so the close sends no reset.
 					h := make([]byte, 5)
 					if _, err := io.ReadFull(c, h); err == nil {
 						io.CopyN(io.Discard, c, int64(h[3])<<8|int64(h[4]))
 					}
-					return
-				}
-				tls.Server(closeAfterWriteConn{c, tc.reset}, &tls.Config{Certificates: []tls.Certificate{cert}}).Handshake()
-			}()
+				}()
+			} else {
+				served = serveTLSHangingUp(ln, hangUpConn{reset: tc.reset})
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			url := fmt.Sprintf("wss://localhost:%d/", ln.Addr().(*net.TCPAddr).Port)
@@ -316,6 +349,48 @@ func isVerifyError(err error) bool {
 	return errors.As(err, &verr)
 }
 
+// isWebSocketHandshakeEnd reports whether err is Dial's for a server that
+// hung up after the TLS handshake, before its answer: the end of the
+// stream, or a reset (our request reached a closed socket).
+func isWebSocketHandshakeEnd(err error) bool {
+	s := err.Error()
+	return !strings.Contains(s, "TLS") && (strings.Contains(s, "server closed the connection during the handshake") || strings.HasPrefix(s, "lws: handshake: "))
+}
+
 func errorSays(s string) func(error) bool {
 	return func(err error) bool { return strings.Contains(err.Error(), s) }
+}
+
+// TestTLSDialServerCutsItsFlight: a server that hangs up (closes or
+// resets) at any point of its handshake flight fails Dial with the end
+// of the TLS handshake; one that sends it all, with the end of the
+// WebSocket handshake. Never a hang, a panic or another error.
+func TestTLSDialServerCutsItsFlight(t *testing.T) {
+	_, roots := testCert()
+	for _, reset := range []bool{false, true} {
+		for limit := 1; ; limit += 97 {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := serveTLSHangingUp(ln, hangUpConn{limit: limit, reset: reset})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_, err = lws.Dial(ctx, fmt.Sprintf("wss://localhost:%d/", ln.Addr().(*net.TCPAddr).Port), &lws.DialOptions{TLSConfig: &tls.Config{RootCAs: roots}})
+			cancel()
+			cut := <-served
+			ln.Close()
+			switch {
+			case err == nil:
+				t.Fatalf("reset %v, cut after %d bytes: Dial succeeded", reset, limit)
+			case cut && !reset && !strings.Contains(err.Error(), "server closed the connection during the TLS handshake"),
+				cut && reset && !strings.Contains(err.Error(), "TLS handshake"),
+				!cut && !isWebSocketHandshakeEnd(err):
+				t.Fatalf("reset %v, cut after %d bytes (flight cut: %v): Dial returned %v", reset, limit, cut, err)
+			}
+			if !cut {
+				t.Logf("reset %v: the server's flight is under %d bytes; every cut before it failed the TLS handshake", reset, limit)
+				break
+			}
+		}
+	}
 }
