@@ -25,8 +25,9 @@ var (
 
 	// ErrBroadcastBacklog is returned by Service.Broadcast when a loop has
 	// not yet handed out Limits.BroadcastBacklog bytes of earlier
-	// broadcasts: the broadcasting goroutines outpace the loop. The message goes to no
-	// connection (on no loop); the caller may retry it later, or drop it.
+	// broadcasts: the broadcasting goroutines outpace the loop. The
+	// message goes to no connection (on no loop); the caller may retry it
+	// later, or drop it.
 	ErrBroadcastBacklog = errors.New("lws: broadcast backlog full")
 )
 

@@ -3,9 +3,9 @@ package lws
 // TLS on a connection (wss:// and https://; libwebsockets' SSL support):
 // the transport's input and output go through a tlsconn.Session (tlsRead,
 // tlsWrite) when the service has Config.TLS (accepted connections) or a
-// client connection is secure. The handshake runs on a goroutine of the Session while the
-// loop keeps serving; afterwards records are encrypted and decrypted on the
-// loop. See tlsconn/doc.go for the design.
+// client connection is secure. The handshake runs on a goroutine of the
+// Session while the loop keeps serving; afterwards records are encrypted
+// and decrypted on the loop. See tlsconn/doc.go for the design.
 
 import (
 	"crypto/tls"
