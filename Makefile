@@ -42,9 +42,9 @@ vet:
 unit:
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -race -count=1 -timeout 10m -skip '^TestStress$$' ./...); done
 	# the stress test's bounded slice (fixed seeds, one per cell of its
-	# matrix), with socket faults and loop-ownership assertions, and the
-	# tests of those two
-	$(GO) test -race -count=1 -timeout 10m -tags $(CHECK_TAGS) -run '^TestStress$$' .
+	# matrix) and the other tests that inject socket faults (TestFault*),
+	# with loop-ownership assertions, and the tests of those two
+	$(GO) test -race -count=1 -timeout 10m -tags $(CHECK_TAGS) -run '^(TestStress|TestFault.*)$$' .
 	$(GO) test -race -count=1 -tags $(CHECK_TAGS) ./internal/sockio ./evloop
 	# the library's suite again on each backend besides epoll: poll(2), and
 	# the portable backend of Windows (net.Conns served by goroutines),

@@ -26,12 +26,16 @@ func (c *Conn) readable() {
 	}
 	c.checkBackpressure()
 	// The batch bound was reached with input the socket will not signal
-	// again (kept bytes, or plaintext in the TLS session): go on after
-	// the other work of the loop.
-	if c.canRead() && (c.hasPending() || c.tlsMore()) {
+	// again: go on after the other work of the loop.
+	if c.canRead() && c.inputWaiting() {
 		_ = c.loop.ev.Post(c.resumeInput)
 	}
 }
+
+// inputWaiting reports whether input waits that no readiness event will
+// announce: kept bytes, plaintext in the TLS session, or the rest of a
+// compressed message being inflated.
+func (c *Conn) inputWaiting() bool { return c.hasPending() || c.tlsMore() || c.inflating() }
 
 // canRead reports whether the connection's input may be consumed now.
 func (c *Conn) canRead() bool {
@@ -58,7 +62,7 @@ func (c *Conn) readBatch() {
 			// A short read ends the batch: the socket is drained for now,
 			// and what the TLS session still holds is consumed from a
 			// posted function, after the replies of this batch are sent.
-			if !c.canRead() || !kept && len(b) < len(buf) {
+			if !c.canRead() || c.inflating() || !kept && len(b) < len(buf) {
 				return
 			}
 			continue
@@ -90,14 +94,18 @@ func (c *Conn) peerGone(err error) {
 }
 
 // consume feeds received bytes to the connection's protocol. When reading
-// is paused or held part way, the rest is kept (keep) for input to hand
-// out first when reading resumes.
+// is paused or held part way, or a compressed message's delivery stopped
+// part way, the rest is kept (keep) for input to hand out first when
+// reading resumes.
 func (c *Conn) consume(b []byte) {
 	for len(b) > 0 {
 		if c.state == stateDead || c.shutWR {
 			return
 		}
-		if c.rxPaused || c.rxHeld {
+		// Paused or held, or a compressed message's delivery stopped
+		// part way (and the hold may have lifted since, in this loop):
+		// the rest is kept, to come after that message's rest.
+		if c.rxPaused || c.rxHeld || c.inflating() {
 			c.keep(b)
 			return
 		}
@@ -234,7 +242,7 @@ func (c *Conn) resumeReading() {
 		return
 	}
 	c.updateEvents()
-	if c.hasPending() || c.tlsMore() || c.inflating() {
+	if c.inputWaiting() {
 		_ = c.loop.ev.Post(c.resumeInput)
 	}
 }
