@@ -57,7 +57,10 @@ func hex32(v uint32) string {
 }
 
 // Handler receives the readiness events of a registered fd. OnEvents is
-// called on the loop goroutine that owns the fd.
+// called on the loop goroutine that owns the fd, with events within the
+// registration's interest at the time of the call (Hangup and Error
+// always): an event a poll reported is not delivered if a handler earlier
+// in the same batch took its interest away.
 type Handler interface {
 	OnEvents(fd int, ev Events)
 }

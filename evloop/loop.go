@@ -398,7 +398,10 @@ func (l *Loop) dispatch(ready []readyEvent) {
 		if s.owner.Load() != l.id || s.gen != r.gen {
 			continue
 		}
-		s.h.OnEvents(int(r.fd), r.ev)
+		// And events whose interest a handler took away meanwhile.
+		if ev := r.ev & (Events(s.ev) | Hangup | Error); ev != 0 {
+			s.h.OnEvents(int(r.fd), ev)
+		}
 	}
 }
 
@@ -542,8 +545,10 @@ func (l *Loop) ServiceFD(fd int, ev Events) {
 	l.updateNow()
 	if fd == l.wakeFD {
 		l.handleWake()
-	} else if s := l.owned(fd); s != nil && ev != 0 {
-		s.h.OnEvents(fd, ev)
+	} else if s := l.owned(fd); s != nil {
+		if ev &= Events(s.ev) | Hangup | Error; ev != 0 {
+			s.h.OnEvents(fd, ev)
+		}
 	}
 	l.runTimers()
 	l.runPosted(false)
