@@ -67,7 +67,6 @@ func TestFDLoopModel(t *testing.T) {
 
 func runFDLoopModel(t *testing.T, bk Backend) {
 	seed := modelSeed(t)
-	t.Logf("seed %d (set EVLOOP_MODEL_SEED to repeat the loop's choices)", seed)
 	const (
 		pairs   = 8
 		feeders = 3

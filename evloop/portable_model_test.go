@@ -25,16 +25,19 @@ type modelReg struct {
 
 var modelBits = [2]Events{Readable, Writable}
 
-// modelSeed is EVLOOP_MODEL_SEED, else a fresh seed (logged).
+// modelSeed is EVLOOP_MODEL_SEED, else a fresh seed; it logs the seed and
+// how to repeat it.
 func modelSeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("EVLOOP_MODEL_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
 			t.Fatalf("EVLOOP_MODEL_SEED: %v", err)
 		}
-		return v
+		seed = v
 	}
-	return uint64(time.Now().UnixNano())
+	t.Logf("seed %d (set EVLOOP_MODEL_SEED to repeat the loop's choices)", seed)
+	return seed
 }
 
 // TestNotifiedModel: goroutines notify random registrations (live and
@@ -48,7 +51,6 @@ func modelSeed(t *testing.T) uint64 {
 // none lost, no wake-up lost.
 func TestNotifiedModel(t *testing.T) {
 	seed := modelSeed(t)
-	t.Logf("seed %d (set EVLOOP_MODEL_SEED to repeat the loop's choices)", seed)
 	const (
 		tableSize = 24
 		notifiers = 6
