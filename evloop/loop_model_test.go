@@ -88,9 +88,15 @@ func runFDLoopModel(t *testing.T, bk Backend) {
 	var buf [512]byte
 	// open gives p a new pair; p.mu is held, or p is not shared yet.
 	open := func(p *fdPair) {
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 		if err != nil {
 			panic(fmt.Sprintf("socketpair: %v", err))
+		}
+		for _, fd := range fds {
+			unix.CloseOnExec(fd)
+			if err := unix.SetNonblock(fd, true); err != nil {
+				panic(fmt.Sprintf("nonblock: %v", err))
+			}
 		}
 		p.a, p.b = fds[0], fds[1]
 	}
