@@ -81,6 +81,17 @@ func (c *Conn) readBatch() {
 // peerGone handles the end of the byte stream from the peer.
 func (c *Conn) peerGone(err error) {
 	c.noteClientEOF(err)
+	if err == nil && !c.shutWR && (c.state == stateHTTP || c.state == stateDraining) && c.unsent() > 0 {
+		// The client shut its side after its last request (a pipelining
+		// client may send them all, then half-close): what it asked for
+		// still goes out, then the connection closes. Nothing more can
+		// be read.
+		c.rxEnded = true
+		c.keepAlive = false
+		c.drain()
+		c.updateEvents()
+		return
+	}
 	if c.shutWR || c.state == stateHTTP && err == nil {
 		c.closeNow()
 		return

@@ -232,8 +232,8 @@ func (c *Conn) beginDrain() bool {
 func (c *Conn) lingeringClose() {
 	c.shutWR = true
 	c.tlsCloseNotify()
-	if err := c.sockShutdownWrite(); err != nil {
-		c.closeNow()
+	if err := c.sockShutdownWrite(); err != nil || c.rxEnded {
+		c.closeNow() // the peer's side ended already: nothing to wait for
 		return
 	}
 	c.updateEvents()
