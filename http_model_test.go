@@ -45,6 +45,7 @@ type modelReq struct {
 	body    []byte // the answer's body (nil for HEAD)
 	length  int    // its Content-Length
 	closes  bool   // the server closes the connection after the answer
+	refused bool   // refused before the handler sees it (a bad request)
 	upgrade bool   // a WebSocket upgrade: 101, then an echo of frame
 	frame   []byte // the text frame sent right behind the upgrade request
 }
@@ -52,8 +53,9 @@ type modelReq struct {
 // genModelRequests draws the requests of client c: kinds of answer
 // (Respond of random sizes, files, a missing file, HEAD, request bodies to
 // skip), ending at random with a request after which the server closes
-// (an error, "Connection: close", HTTP/1.0) or an upgrade, or with none;
-// a few requests pipelined after a closing one must get no answer.
+// (an error, "Connection: close", HTTP/1.0, a request refused as
+// malformed, too large or chunked) or an upgrade, or with none; a few
+// requests pipelined after a closing one must get no answer.
 func genModelRequests(r *rand.Rand, c int) []modelReq {
 	var reqs []modelReq
 	n := 1 + r.IntN(40)
@@ -96,7 +98,7 @@ func genModelRequests(r *rand.Rand, c int) []modelReq {
 		}
 		version := "HTTP/1.1"
 		if s == n-1 { // the last: maybe one that ends the connection
-			switch r.IntN(6) {
+			switch r.IntN(9) {
 			case 0:
 				path, m.method, m.status, m.body = "/e/500", "GET", 500, nil
 				headers, body = "Host: localhost\r\n", nil
@@ -113,9 +115,17 @@ func genModelRequests(r *rand.Rand, c int) []modelReq {
 				headers = "Host: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + testKey +
 					"\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: echo\r\n"
 				m.frame = frame(0x81, [4]byte{1, 2, 3, 4}, []byte(fmt.Sprintf("frame of client %d", c)))
+			case 4, 5, 6: // refused: a malformed header, one too large, a chunked body
+				m = modelReq{method: "GET", status: []int{400, 431, 411}[r.IntN(3)], closes: true, refused: true}
+				path, body = "/r/10/bad", nil
+				headers = "Host: localhost\r\n" + map[int]string{
+					400: "this is not a header field\r\n",
+					431: "X-Big: " + strings.Repeat("a", 9000) + "\r\n",
+					411: "Transfer-Encoding: chunked\r\n",
+				}[m.status]
 			}
 		}
-		if m.status == 404 || m.status == 500 {
+		if m.status >= 400 {
 			m.length = -1 // an error page: its length is the server's
 		}
 		m.raw = append([]byte(m.method+" "+path+q+" "+version+"\r\n"+headers+"\r\n"), body...)
@@ -211,7 +221,7 @@ func runHTTPModel(t *testing.T, seed uint64, clients int) {
 	for c := range clients {
 		var want []int
 		for s, m := range reqs[c] {
-			if m.raw != nil && m.status != 0 && !m.upgrade {
+			if m.raw != nil && m.status != 0 && !m.upgrade && !m.refused {
 				want = append(want, s)
 			}
 		}
