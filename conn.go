@@ -92,7 +92,7 @@ type Conn struct {
 	pinged        bool // a keepalive PING awaits an answer since ka.pingAt
 	deadlineOn    bool // a deadline runs: setDeadline
 	peerClosed    bool // closeCode is the peer's close frame's
-	rxEnded       bool // the peer's side of the stream ended (EOF) while our answers still go out
+	rxEnded       bool // the socket's input ended while the connection goes on (answers still to send, a TLS handshake to finish): reading stops
 }
 
 // connRare holds a connection's state that most idle connections never

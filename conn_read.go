@@ -89,7 +89,7 @@ func (c *Conn) peerGone(err error) {
 		c.rxEnded = true
 		c.keepAlive = false
 		c.drain()
-		c.updateEvents()
+		c.updateEvents() // already draining, drain flushed nothing: stop watching reading
 		return
 	}
 	if c.shutWR || c.state == stateHTTP && err == nil {

@@ -25,7 +25,6 @@ type tlsState struct {
 	more        bool   // the session holds input the socket will not signal: more decrypted data, or the end found after data
 	owed        int    // plaintext bytes encrypted whose ciphertext is not all written yet
 	outWaiting  bool   // handshake output the socket did not take: watch writability
-	inputEnded  bool   // the socket's input ended during the handshake: the session has it, reading stops
 	then        func() // run once the handshake has succeeded
 }
 
@@ -116,10 +115,9 @@ func (c *Conn) tlsProgress(t *tlsState) {
 // stops meanwhile (the socket would report its end again and again); the
 // handshake deadline still bounds the wait.
 func (c *Conn) tlsInputEnded(err error) {
-	t := c.tls
-	t.s.EndInput(err)
-	if !t.inputEnded {
-		t.inputEnded = true
+	c.tls.s.EndInput(err)
+	if !c.rxEnded {
+		c.rxEnded = true
 		c.updateEvents()
 	}
 }

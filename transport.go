@@ -240,7 +240,7 @@ func (h *connHandler) OnEvents(_ int, ev evloop.Events) {
 // wantEvents is what the poller should watch for this connection.
 func (c *Conn) wantEvents() evloop.Events {
 	var ev evloop.Events
-	if !c.rxPaused && !c.rxHeld && !c.rxEnded && (c.tls == nil || !c.tls.inputEnded) {
+	if !c.rxPaused && !c.rxHeld && !c.rxEnded {
 		ev |= evloop.Readable
 	}
 	if c.outOff < len(c.out) || c.streaming() || (c.wantWriteable || c.sq.waiting()) && c.state == stateWS || c.tlsHandshakeOut() {
